@@ -203,7 +203,6 @@ void validate(const Node& node, const Json& value, const std::string& path, Fiel
     errors.add(path, value.is_null() ? msg::kRequired : describe(node.type));
     return;
   }
-  size_t before = errors.size();
   switch (node.type) {
     case Type::kObject: {
       for (const auto& [key, child] : value.items()) {
@@ -272,9 +271,14 @@ void validate(const Node& node, const Json& value, const std::string& path, Fiel
     case Type::kAny:
       break;
   }
-  // Extra rules only see values whose own shape is right, so they need not re-check types.
-  if (errors.size() == before) {
-    for (const auto& c : node.checks) c(value, path, errors);
+  // Extra rules run even when a child is invalid, so that cross-field problems are reported
+  // together with the rest. A rule that meets a child of the wrong type (already reported above)
+  // stops there: nlohmann's type_error is its "cannot judge" signal.
+  for (const auto& c : node.checks) {
+    try {
+      c(value, path, errors);
+    } catch (const Json::exception&) {
+    }
   }
 }
 
