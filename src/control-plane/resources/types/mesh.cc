@@ -73,7 +73,9 @@ S backend() {
 S mtls() {
   return S::object({
                        opt("enabledBackend", S::string()),
-                       opt("backends", S::array(backend()).max(1)),
+                       // Several backends are allowed (unlike Kuma) so that CAs rotate without downtime: add a
+                       // backend, switch enabledBackend, then remove the old one.
+                       opt("backends", S::array(backend())),
                        opt("skipValidation", S::boolean()),
                    })
       .check([](const Json& m, const std::string& path, FieldErrors& errors) {

@@ -1,0 +1,71 @@
+#pragma once
+
+// The REST API of CONTRACT §3: CRUD and paged lists for every resource type, inspection
+// endpoints, /, /ready, /metrics. Transport-agnostic: takes an http::Request, returns an
+// http::Response, so it is tested without sockets.
+
+#include <string>
+#include <vector>
+
+#include "common/http/server.h"
+#include "control-plane/api/api_metrics.h"
+#include "control-plane/api/auth.h"
+#include "control-plane/insights/dataplane_insights.h"
+#include "control-plane/resources/resource.h"
+#include "control-plane/store/store.h"
+
+namespace braid::api {
+
+struct ApiOptions {
+  std::string mode = "standalone";  // standalone | zone | global
+  std::string zone;
+  std::string version = "dev";
+  AuthOptions auth;
+  int64_t defaultPageSize = 100;
+  int64_t maxPageSize = 1000;
+};
+
+class ApiHandler {
+ public:
+  ApiHandler(store::Store& store, DataplaneInsights& insights, ApiOptions options);
+
+  http::Response handle(const http::Request& request);
+
+ private:
+  using Segments = std::vector<std::string>;
+
+  http::Response route(const http::Request& request, const Segments& path);
+  http::Response index() const;
+  http::Response ready();
+  http::Response metrics();
+
+  http::Response listResources(const http::Request& request, const ResourceType& type,
+                               std::optional<std::string> mesh);
+  http::Response getResource(const ResourceType& type, const std::string& mesh,
+                             const std::string& name);
+  http::Response putResource(const http::Request& request, const ResourceType& type,
+                             const std::string& mesh, const std::string& name);
+  http::Response deleteResource(const ResourceType& type, const std::string& mesh,
+                                const std::string& name);
+  http::Response resourceEndpoint(const http::Request& request, const ResourceType& type,
+                                  const std::string& mesh, const std::string& name);
+
+  http::Response dataplaneOverviews(const http::Request& request, const std::string& mesh);
+  http::Response dataplaneInspection(const std::string& mesh, const std::string& name,
+                                     const std::string& what);
+
+  // Writes that this CP's mode forbids (zone: policies and meshes come from the global CP).
+  std::optional<http::Response> refuseWriteForMode(const ResourceType& type) const;
+  bool meshExists(const std::string& mesh, std::string& error);
+  http::Response storeFailure(const store::Error& error);
+
+  Resource toResource(const ResourceType& type, const store::Record& record) const;
+  Json overviewOf(const Resource& dataplane) const;
+
+  store::Store& store_;
+  DataplaneInsights& insights_;
+  ApiOptions options_;
+  ApiMetrics metrics_;
+};
+
+}  // namespace braid::api

@@ -1,0 +1,19 @@
+#include "control-plane/api/problem.h"
+
+#include "common/json.h"
+
+namespace braid::api {
+
+http::Response problem(int status, const std::string& title, const std::string& details) {
+  Json body = {{"title", title}, {"details", details}};
+  return http::Response::json(status, body.dump());
+}
+
+http::Response invalidResource(const std::string& details, const FieldErrors& errors) {
+  Json params = Json::array();
+  for (const auto& e : errors.all()) params.push_back({{"field", e.field}, {"reason", e.reason}});
+  Json body = {{"title", "Invalid resource"}, {"details", details}, {"invalid_parameters", params}};
+  return http::Response::json(400, body.dump());
+}
+
+}  // namespace braid::api

@@ -1,0 +1,43 @@
+#include "control-plane/insights/dataplane_insights.h"
+
+namespace braid {
+namespace {
+Json orNull(const std::optional<std::string>& v) { return v ? Json(*v) : Json(nullptr); }
+}  // namespace
+
+Json DataplaneInsight::toJson() const {
+  Json j = Json::object();
+  j["online"] = online;
+  j["connectedSince"] = orNull(connectedSince);
+  j["configVersionSent"] = orNull(configVersionSent);
+  j["configVersionAcked"] = orNull(configVersionAcked);
+  if (lastRejection) {
+    j["lastRejection"] = {{"version", lastRejection->version},
+                          {"error", lastRejection->error},
+                          {"time", lastRejection->time}};
+  } else {
+    j["lastRejection"] = nullptr;
+  }
+  j["certificateExpiry"] = orNull(certificateExpiry);
+  j["subscriptions"] = Json::array();
+  return j;
+}
+
+DataplaneInsight DataplaneInsights::get(const std::string& mesh, const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto it = insights_.find({mesh, name});
+  return it == insights_.end() ? DataplaneInsight{} : it->second;
+}
+
+void DataplaneInsights::set(const std::string& mesh, const std::string& name,
+                            DataplaneInsight insight) {
+  std::lock_guard lock(mutex_);
+  insights_[{mesh, name}] = std::move(insight);
+}
+
+void DataplaneInsights::remove(const std::string& mesh, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  insights_.erase({mesh, name});
+}
+
+}  // namespace braid
