@@ -2,37 +2,13 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <cstdint>
 #include <regex>
 #include <string>
 
-#include "common/duration.h"
-
 namespace braid::policies {
 
 using schema::S;
-
-namespace {
-
-// Duration checks run after the walker's own parse check; an unparsable value was reported there.
-S durationAtLeast(bool allowZero) {
-  return S::duration().check(
-      [allowZero](const Json& v, const std::string& path, FieldErrors& errors) {
-        auto d = parseDuration(v.get_ref<const std::string&>());
-        if (!d) return;
-        if (allowZero && *d < std::chrono::nanoseconds::zero()) {
-          errors.add(path, "must not be negative");
-        } else if (!allowZero && *d <= std::chrono::nanoseconds::zero()) {
-          errors.add(path, "must be greater than 0");
-        }
-      });
-}
-
-}  // namespace
-
-S positiveDuration() { return durationAtLeast(false); }
-S nonNegativeDuration() { return durationAtLeast(true); }
 
 bool isValidRegex(const std::string& pattern) {
   try {

@@ -1,21 +1,17 @@
 #pragma once
 
-// Value schemas that several policies share (POLICY_FIELDS.md legend): durations that must be
-// positive or non-negative, regular expressions that must compile, integer enums, and a reader for
-// `pct` values.
+// Value schemas that several policies share (POLICY_FIELDS.md legend): regular expressions that
+// must compile, integer enums, and a reader for `pct` values. Bounded durations live in
+// typed_fields.h.
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "control-plane/resources/schema.h"
 
 namespace braid::policies {
-
-// `dur>0`: a Go-style duration that is greater than zero ("must be greater than 0").
-schema::S positiveDuration();
-// `dur≥0`: a Go-style duration that is not negative ("must not be negative"); 0 usually disables.
-schema::S nonNegativeDuration();
 
 // A string holding a regular expression that must compile. Kuma uses RE2; std::regex's ECMAScript
 // grammar accepts the RE2 syntax users write in routes (classes, groups, alternation, repeats).
