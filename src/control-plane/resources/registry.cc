@@ -8,6 +8,11 @@ namespace braid {
 const std::vector<const ResourceType*>& allResourceTypes() {
   static const std::vector<const ResourceType*> kTypes = {
       &meshType(),
+      &dataplaneType(),
+      &externalServiceType(),
+      &zoneIngressType(),
+      &zoneEgressType(),
+      &zoneType(),
   };
   return kTypes;
 }

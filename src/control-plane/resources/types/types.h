@@ -8,5 +8,10 @@
 namespace braid {
 
 const ResourceType& meshType();
+const ResourceType& dataplaneType();
+const ResourceType& externalServiceType();
+const ResourceType& zoneIngressType();
+const ResourceType& zoneEgressType();
+const ResourceType& zoneType();
 
 }  // namespace braid
