@@ -1,0 +1,216 @@
+// The REST API handler against a real in-memory store, without sockets.
+#include "control-plane/api/api_handler.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "common/json.h"
+
+namespace braid::api {
+namespace {
+
+class ApiHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { reset({}); }
+
+  void reset(ApiOptions options) {
+    options.auth.adminToken = "0123456789abcdef0123456789abcdef";
+    store_ = store::openStore("memory").store;
+    ASSERT_TRUE(store_);
+    handler_ = std::make_unique<ApiHandler>(*store_, insights_, options);
+  }
+
+  http::Response call(const std::string& method, const std::string& target,
+                      const std::string& body = "", bool loopback = true,
+                      http::Headers headers = {}) {
+    http::Request r;
+    r.method = method;
+    r.target = target;
+    auto q = target.find('?');
+    r.path = target.substr(0, q);
+    r.query = q == std::string::npos ? "" : target.substr(q + 1);
+    r.body = body;
+    r.fromLoopback = loopback;
+    r.remoteAddress = loopback ? "127.0.0.1" : "10.0.0.7";
+    headers.push_back({"host", "127.0.0.1:5681"});
+    r.headers = headers;
+    return handler_->handle(r);
+  }
+
+  Json json(const http::Response& r) { return Json::parse(r.body); }
+
+  void putMesh(const std::string& name) {
+    auto r = call("PUT", "/meshes/" + name, R"({"type":"Mesh","name":")" + name + R"("})");
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+
+  std::unique_ptr<store::Store> store_;
+  DataplaneInsights insights_;
+  std::unique_ptr<ApiHandler> handler_;
+};
+
+const char* kPermission = R"({
+  "type": "MeshTrafficPermission", "mesh": "default", "name": "allow-web",
+  "spec": {"targetRef": {"kind": "MeshService", "name": "backend"},
+           "from": [{"targetRef": {"kind": "MeshSubset", "tags": {"braid.io/service": "web"}},
+                     "default": {"action": "Allow"}}]}})";
+
+const char* kDataplane = R"({
+  "type": "Dataplane", "mesh": "default", "name": "backend-1",
+  "networking": {"address": "127.0.0.1",
+                 "inbound": [{"port": 10011, "servicePort": 9011,
+                              "tags": {"braid.io/service": "backend"}}]}})";
+
+TEST_F(ApiHandlerTest, IndexDescribesTheProduct) {
+  auto r = call("GET", "/");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(json(r)["product"], "braid");
+  EXPECT_EQ(json(r)["mode"], "standalone");
+  EXPECT_EQ(call("GET", "/ready").status, 200);
+}
+
+TEST_F(ApiHandlerTest, PutCreatesThenUpdatesAndIdenticalPutIsANoOp) {
+  putMesh("default");
+  auto got = call("GET", "/meshes/default");
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(json(got)["version"], 1);
+  EXPECT_EQ(json(got)["type"], "Mesh");
+  EXPECT_FALSE(json(got)["creationTime"].get<std::string>().empty());
+
+  auto again = call("PUT", "/meshes/default", got.body);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(json(again)["version"], 1);
+  EXPECT_EQ(json(again)["changed"], false);
+
+  auto changed = call("PUT", "/meshes/default", R"({"labels":{"team":"a"}})");
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(json(changed)["version"], 2);
+  EXPECT_EQ(json(changed)["changed"], true);
+}
+
+TEST_F(ApiHandlerTest, InvalidResourceListsEveryField) {
+  auto r = call("PUT", "/meshes/default",
+                R"({"mtls":{"enabledBackend":"x","backends":[{"name":"ca","type":"vault"}]},"colour":1})");
+  ASSERT_EQ(r.status, 400);
+  Json body = json(r);
+  EXPECT_EQ(body["title"], "Invalid resource");
+  std::set<std::string> fields;
+  for (const auto& p : body["invalid_parameters"]) fields.insert(p["field"].get<std::string>());
+  EXPECT_EQ(fields, (std::set<std::string>{"colour", "mtls.backends[0].type",
+                                           "mtls.enabledBackend"}));
+}
+
+TEST_F(ApiHandlerTest, BodyMustAgreeWithPathAndBeJson) {
+  auto r = call("PUT", "/meshes/default", R"({"type":"Mesh","name":"other"})");
+  ASSERT_EQ(r.status, 400);
+  EXPECT_EQ(json(r)["invalid_parameters"][0]["field"], "name");
+  EXPECT_EQ(call("PUT", "/meshes/default", "{not json").status, 400);
+}
+
+TEST_F(ApiHandlerTest, MeshScopedResourcesNeedTheirMesh) {
+  auto r = call("PUT", "/meshes/default/meshtrafficpermissions/allow-web", kPermission);
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(json(r)["invalid_parameters"][0]["field"], "mesh");
+  putMesh("default");
+  r = call("PUT", "/meshes/default/meshtrafficpermissions/allow-web", kPermission);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(call("GET", "/meshes/default/meshtrafficpermissions/allow-web").status, 200);
+  EXPECT_EQ(json(call("GET", "/meshtrafficpermissions"))["total"], 1);
+}
+
+TEST_F(ApiHandlerTest, ListsArePagedWithNextLinks) {
+  for (int i = 0; i < 5; ++i) putMesh("m" + std::to_string(i));
+  auto page = json(call("GET", "/meshes?size=2"));
+  EXPECT_EQ(page["total"], 5);
+  ASSERT_EQ(page["items"].size(), 2u);
+  EXPECT_EQ(page["items"][0]["name"], "m0");
+  EXPECT_EQ(page["next"], "http://127.0.0.1:5681/meshes?offset=2&size=2");
+  auto last = json(call("GET", "/meshes?offset=4&size=2"));
+  ASSERT_EQ(last["items"].size(), 1u);
+  EXPECT_EQ(last["items"][0]["name"], "m4");
+  EXPECT_TRUE(last["next"].is_null());
+
+  auto bad = call("GET", "/meshes?size=0&offset=-1");
+  ASSERT_EQ(bad.status, 400);
+  EXPECT_EQ(json(bad)["invalid_parameters"].size(), 2u);
+}
+
+TEST_F(ApiHandlerTest, StaleVersionIsAConflict) {
+  putMesh("default");
+  auto r = call("PUT", "/meshes/default", R"({"version":1,"labels":{"a":"b"}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = call("PUT", "/meshes/default", R"({"version":1,"labels":{"a":"c"}})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(json(r)["title"], "Conflict");
+}
+
+TEST_F(ApiHandlerTest, DeleteAndNotFound) {
+  EXPECT_EQ(call("GET", "/meshes/absent").status, 404);
+  EXPECT_EQ(call("DELETE", "/meshes/absent").status, 404);
+  EXPECT_EQ(call("GET", "/nothing-here").status, 404);
+  EXPECT_EQ(call("GET", "/meshes/default/notatype").status, 404);
+  putMesh("default");
+  ASSERT_EQ(call("PUT", "/meshes/default/meshtrafficpermissions/allow-web", kPermission).status,
+            201);
+  EXPECT_EQ(call("DELETE", "/meshes/default").status, 200);
+  EXPECT_EQ(call("GET", "/meshes/default").status, 404);
+  // The mesh's resources went with it.
+  EXPECT_EQ(json(call("GET", "/meshtrafficpermissions"))["total"], 0);
+}
+
+TEST_F(ApiHandlerTest, RemoteRequestsNeedTheAdminToken) {
+  EXPECT_EQ(call("GET", "/meshes", "", false).status, 401);
+  EXPECT_EQ(call("GET", "/meshes", "", false, {{"authorization", "Bearer wrong"}}).status, 401);
+  EXPECT_EQ(call("GET", "/meshes", "", false,
+                 {{"authorization", "Bearer 0123456789abcdef0123456789abcdef"}})
+                .status,
+            200);
+  ApiOptions strict;
+  strict.auth.loopbackIsAdmin = false;
+  reset(strict);
+  EXPECT_EQ(call("GET", "/meshes").status, 401);
+}
+
+TEST_F(ApiHandlerTest, ZoneModeRefusesGlobalResources) {
+  ApiOptions zone;
+  zone.mode = "zone";
+  zone.zone = "east";
+  reset(zone);
+  auto r = call("PUT", "/meshes/default", R"({"type":"Mesh","name":"default"})");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(json(call("GET", "/"))["zone"], "east");
+}
+
+TEST_F(ApiHandlerTest, ZonesAreReadOnly) {
+  EXPECT_EQ(call("PUT", "/zones/east", R"({"type":"Zone","name":"east"})").status, 405);
+  EXPECT_EQ(call("GET", "/zones").status, 200);
+}
+
+TEST_F(ApiHandlerTest, OverviewShowsAnOfflineDataplane) {
+  putMesh("default");
+  ASSERT_EQ(call("PUT", "/meshes/default/dataplanes/backend-1", kDataplane).status, 201);
+  auto r = call("GET", "/meshes/default/dataplanes/backend-1/_overview");
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json o = json(r);
+  EXPECT_EQ(o["type"], "DataplaneOverview");
+  EXPECT_EQ(o["dataplane"]["networking"]["address"], "127.0.0.1");
+  EXPECT_EQ(o["dataplaneInsight"]["online"], false);
+  EXPECT_TRUE(o["dataplaneInsight"].contains("configVersionAcked"));
+  auto list = json(call("GET", "/meshes/default/dataplanes/_overview"));
+  EXPECT_EQ(list["total"], 1);
+  EXPECT_EQ(list["items"][0]["name"], "backend-1");
+}
+
+TEST_F(ApiHandlerTest, MetricsCountRequests) {
+  putMesh("default");
+  auto r = call("GET", "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("braid_cp_api_requests_total{method=\"PUT\",code=\"201\"} 1"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("braid_cp_resources{type=\"Mesh\"} 1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace braid::api
