@@ -11,9 +11,9 @@
 #include <utility>
 #include <vector>
 
-namespace braid::http {
+#include "common/http/headers.h"
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
+namespace braid::http {
 
 struct Request {
   std::string method;  // "GET"
