@@ -13,6 +13,10 @@ const std::vector<const ResourceType*>& allResourceTypes() {
       &zoneIngressType(),
       &zoneEgressType(),
       &zoneType(),
+      &meshHealthCheckType(),
+      &meshLoadBalancingStrategyType(),
+      &meshMetricType(),
+      &meshTraceType(),
   };
   return kTypes;
 }

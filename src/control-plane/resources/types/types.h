@@ -13,5 +13,9 @@ const ResourceType& externalServiceType();
 const ResourceType& zoneIngressType();
 const ResourceType& zoneEgressType();
 const ResourceType& zoneType();
+const ResourceType& meshHealthCheckType();
+const ResourceType& meshLoadBalancingStrategyType();
+const ResourceType& meshMetricType();
+const ResourceType& meshTraceType();
 
 }  // namespace braid
