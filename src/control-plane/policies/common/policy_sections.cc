@@ -1,5 +1,7 @@
 #include "control-plane/policies/common/policy_sections.h"
 
+#include <algorithm>
+
 namespace braid::policies {
 
 using schema::member;
@@ -32,15 +34,31 @@ bool hasItems(const Json& spec, const char* key) {
   return v && v->is_array() && !v->empty();
 }
 
+namespace {
+
+// "'a', 'b' or 'c'"
+std::string quotedList(const std::vector<std::string>& names) {
+  std::string list;
+  for (size_t i = 0; i < names.size(); ++i) {
+    list += (i == 0 ? "'" : (i + 1 == names.size() ? "' or '" : "', '")) + names[i];
+  }
+  return list + "'";
+}
+
+bool isSet(const Json& obj, const std::string& key) {
+  const Json* v = member(obj, key.c_str());
+  return v && !v->is_null();
+}
+
+}  // namespace
+
 schema::Check requireSection(std::vector<std::string> sections) {
   return [sections = std::move(sections)](const Json& spec, const std::string& path,
                                           FieldErrors& errors) {
-    std::string list;
-    for (size_t i = 0; i < sections.size(); ++i) {
-      if (hasItems(spec, sections[i].c_str())) return;
-      list += (i == 0 ? "'" : (i + 1 == sections.size() ? "' or '" : "', '")) + sections[i];
+    for (const auto& section : sections) {
+      if (hasItems(spec, section.c_str())) return;
     }
-    errors.add(path, "at least one of " + list + "' must be defined");
+    errors.add(path, "at least one of " + quotedList(sections) + " must be defined");
   };
 }
 
@@ -64,8 +82,33 @@ schema::Check sectionNameNeedsInbound() {
     if (!section || section->is_null()) return;
     if (hasItems(spec, "from") || hasItems(spec, "rules")) return;
     errors.add(joinPath(joinPath(path, "targetRef"), "sectionName"),
-               "can only be used when the policy configures inbound traffic ('from' or 'rules')");
+               "can only be used when the policy configures inbound traffic (from or rules)");
   };
+}
+
+schema::Check requireOneOf(std::vector<std::string> fields, std::string notCounted) {
+  return [fields = std::move(fields), notCounted = std::move(notCounted)](
+             const Json& obj, const std::string& path, FieldErrors& errors) {
+    if (!obj.is_object()) return;
+    for (const auto& field : fields) {
+      if (isSet(obj, field)) return;
+    }
+    std::string message = "at least one of " + quotedList(fields) + " must be defined";
+    if (!notCounted.empty() && isSet(obj, notCounted)) {
+      message += " ('" + notCounted + "' alone is not enough)";
+    }
+    errors.add(path, message);
+  };
+}
+
+bool scopeIncludesGateways(const Json& spec) {
+  const std::string kind = topKind(spec);
+  if (kind == "MeshGateway" || kind == "MeshHTTPRoute") return true;
+  if (kind != rules::kMesh && kind != rules::kMeshSubset) return false;
+  const Json* ref = member(spec, "targetRef");
+  const Json* types = ref ? member(*ref, "proxyTypes") : nullptr;
+  if (!types || !types->is_array() || types->empty()) return true;
+  return std::find(types->begin(), types->end(), "Gateway") != types->end();
 }
 
 }  // namespace braid::policies

@@ -57,4 +57,15 @@ schema::Check rulesExclude(std::vector<std::string> others);
 // or `rules` has items.
 schema::Check sectionNameNeedsInbound();
 
+// Check on a `default` block or one of its objects: at least one of `fields` is set (non-null),
+// reported at the object's path as "at least one of 'a', 'b' or 'c' must be defined". When only
+// `notCounted` is set (a field that cannot stand alone, e.g. MeshTimeout's
+// `http.requestHeadersTimeout`), the message adds "('x' alone is not enough)".
+schema::Check requireOneOf(std::vector<std::string> fields, std::string notCounted = "");
+
+// §0 "scope includes gateways": the top-level targetRef may select gateway proxies — kind
+// MeshGateway or MeshHTTPRoute, or Mesh/MeshSubset (also when omitted) whose `proxyTypes` is
+// absent, empty or lists Gateway. MeshRateLimit and MeshFaultInjection allow their sections by it.
+bool scopeIncludesGateways(const Json& spec);
+
 }  // namespace braid::policies
