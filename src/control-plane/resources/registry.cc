@@ -21,6 +21,9 @@ const std::vector<const ResourceType*>& allResourceTypes() {
       &meshCircuitBreakerType(),
       &meshHealthCheckType(),
       &meshLoadBalancingStrategyType(),
+      &meshRateLimitType(),
+      &meshFaultInjectionType(),
+      &meshAccessLogType(),
       &meshMetricType(),
       &meshTraceType(),
   };

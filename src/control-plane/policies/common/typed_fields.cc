@@ -35,6 +35,19 @@ S durationAbove(int64_t floorMs) {
                       "must be greater than " + std::to_string(floorMs) + "ms");
 }
 
+S filePath() {
+  return S::string().check([](const Json& v, const std::string& path, FieldErrors& errors) {
+    const auto& s = v.get_ref<const std::string&>();
+    if (s.empty()) {
+      errors.add(path, "must not be empty");
+    } else if (s.find('\0') != std::string::npos) {
+      errors.add(path, "must be a valid file path (no NUL characters)");
+    } else if (s.back() == '/') {
+      errors.add(path, "must be a valid file path, not a directory");
+    }
+  });
+}
+
 schema::Check typedUnion(std::vector<Variant> variants, bool objectRequired) {
   return [variants = std::move(variants), objectRequired](const Json& v, const std::string& path,
                                                           FieldErrors& errors) {

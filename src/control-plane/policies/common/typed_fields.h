@@ -1,7 +1,8 @@
 #pragma once
 
 // Small value rules that several policies need beside the walker's own: signed durations with a
-// lower bound, and "type + one object per type" unions (backends, hash policies, load balancers).
+// lower bound, file paths, and "type + one object per type" unions (backends, hash policies, load
+// balancers).
 
 #include <string>
 #include <utility>
@@ -17,6 +18,10 @@ schema::S positiveDuration();
 schema::S nonNegativeDuration();
 // A Go duration that must be strictly greater than `floorMs` milliseconds.
 schema::S durationAbove(int64_t floorMs);
+
+// A path of a file the proxy writes (access logs, health-check event logs): not empty, no NUL
+// characters, and not ending in '/' (a directory).
+schema::S filePath();
 
 // One variant of a typed union: the value of `type` and the object field that configures it.
 struct Variant {

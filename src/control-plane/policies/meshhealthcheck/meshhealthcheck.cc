@@ -40,20 +40,6 @@ S base64() {
 
 S positiveInt32() { return S::i32().min(1); }
 
-// An Envoy access-log style file path: absolute or relative, but a file, not nothing.
-S filePath() {
-  return S::string().check([](const Json& v, const std::string& path, FieldErrors& errors) {
-    const auto& s = v.get_ref<const std::string&>();
-    if (s.empty()) {
-      errors.add(path, "must not be empty");
-    } else if (s.find('\0') != std::string::npos) {
-      errors.add(path, "must be a valid file path (no NUL characters)");
-    } else if (s.back() == '/') {
-      errors.add(path, "must be a valid file path, not a directory");
-    }
-  });
-}
-
 S conf() {
   S tcp = S::object({
       opt("disabled", S::boolean()),
@@ -82,7 +68,7 @@ S conf() {
                        opt("intervalJitterPercent", S::i32().min(0).max(100)),
                        opt("healthyPanicThreshold", S::percent()),
                        opt("failTrafficOnPanic", S::boolean()),
-                       opt("eventLogPath", filePath()),
+                       opt("eventLogPath", policies::filePath()),
                        opt("alwaysLogHealthCheckFailures", S::boolean()),
                        opt("noTrafficInterval", positiveDuration()),
                        opt("reuseConnection", S::boolean()),

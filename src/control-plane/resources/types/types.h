@@ -21,6 +21,9 @@ const ResourceType& meshRetryType();
 const ResourceType& meshCircuitBreakerType();
 const ResourceType& meshHealthCheckType();
 const ResourceType& meshLoadBalancingStrategyType();
+const ResourceType& meshRateLimitType();
+const ResourceType& meshFaultInjectionType();
+const ResourceType& meshAccessLogType();
 const ResourceType& meshMetricType();
 const ResourceType& meshTraceType();
 
