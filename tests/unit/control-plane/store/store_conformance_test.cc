@@ -540,7 +540,7 @@ TEST_P(StoreConformance, ChangeFeedFollowsCommitOrderWithConcurrentWriters) {
         std::string content = "{\"t\":" + std::to_string(t) + ",\"i\":" + std::to_string(i) + "}";
         for (const Key& key : {timeout("shared"), timeout("own-" + std::to_string(t))}) {
           PutResult r = store_->put(key, content, std::nullopt);
-          if (r.error || !r.changed) failures[t] += errorText(r.error) + "; ";
+          if ((r.error || !r.changed) && failures[t].empty()) failures[t] = errorText(r.error);
         }
       }
     });
@@ -632,7 +632,7 @@ TEST_P(StoreConformance, RacingWritersWithTheSameExpectedVersionOneWins) {
   std::unique_ptr<Store> second = persistent() ? open() : nullptr;
   Key key = timeout("race");
   ASSERT_TRUE(ok(put(key, R"({"round":-1})").error));
-  for (int round = 0; round < 20; ++round) {
+  for (int round = 0; round < 100; ++round) {
     GetResult current = store_->get(key);
     ASSERT_TRUE(current.record.has_value());
     int64_t version = current.record->version;
@@ -666,7 +666,7 @@ TEST_P(StoreConformance, RacingWritersWithTheSameExpectedVersionOneWins) {
   }
 
   // The same for creation: expectedVersion 0 from two writers at once.
-  for (int round = 0; round < 10; ++round) {
+  for (int round = 0; round < 50; ++round) {
     Key fresh = timeout("new-" + std::to_string(round));
     auto stores = racers(store_.get(), second.get(), round);
     std::latch start(2);
@@ -702,7 +702,7 @@ TEST_P(StoreConformance, ConcurrentIncrementsWithRetriesLoseNothing) {
   Key key = timeout("counter");
   ASSERT_TRUE(ok(put(key, R"({"n":0})", 0).error));
   constexpr int kThreads = 4;
-  constexpr int kIncrements = 25;
+  constexpr int kIncrements = 100;
   std::vector<std::thread> threads;
   std::vector<std::string> failures(kThreads);
   std::atomic<int> conflicts{0};
@@ -713,7 +713,7 @@ TEST_P(StoreConformance, ConcurrentIncrementsWithRetriesLoseNothing) {
         for (;;) {
           GetResult got = store->get(key);
           if (got.error || !got.record) {
-            failures[t] += "get: " + errorText(got.error) + "; ";
+            failures[t] = "get: " + errorText(got.error);
             return;
           }
           std::string next = "{\"n\":" + std::to_string(counterOf(got.record->content) + 1) + "}";
@@ -722,7 +722,10 @@ TEST_P(StoreConformance, ConcurrentIncrementsWithRetriesLoseNothing) {
             ++conflicts;
             continue;
           }
-          if (r.error) failures[t] += "put: " + errorText(r.error) + "; ";
+          if (r.error) {
+            failures[t] = "put: " + errorText(r.error);
+            return;
+          }
           break;
         }
       }
