@@ -61,7 +61,8 @@ void runList(CliContext& ctx) {
   for (const auto& cp : config.controlPlanes) {
     rows.push_back({current == &cp ? "*" : "", cp.name, cp.url});
   }
-  *ctx.out << formatTable({"ACTIVE", "NAME", "ADDRESS"}, rows);
+  // kumactl's layout: a blank ACTIVE cell, not "-", for the others.
+  *ctx.out << formatTable({"ACTIVE", "NAME", "ADDRESS"}, rows, "");
 }
 
 void runSwitch(const std::string& name, CliContext& ctx) {

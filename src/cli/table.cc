@@ -24,14 +24,15 @@ size_t displayWidth(const std::string& text) {
 }
 
 std::string formatTable(const std::vector<std::string>& headers,
-                        const std::vector<std::vector<std::string>>& rows) {
+                        const std::vector<std::vector<std::string>>& rows,
+                        const std::string& empty) {
   std::vector<std::vector<std::string>> lines;
   lines.reserve(rows.size() + 1);
   std::vector<std::string> head;
   for (const auto& h : headers) head.push_back(upper(h));
   lines.push_back(std::move(head));
   for (const auto& row : rows) {
-    std::vector<std::string> line(headers.size(), "-");
+    std::vector<std::string> line(headers.size(), empty);
     for (size_t i = 0; i < headers.size() && i < row.size(); ++i) {
       if (!row[i].empty()) line[i] = row[i];
     }
