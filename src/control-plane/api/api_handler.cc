@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "control-plane/api/problem.h"
+#include "control-plane/policy-matching/matched_policies.h"
 #include "control-plane/resources/registry.h"
 
 namespace braid::api {
@@ -348,6 +349,24 @@ http::Response ApiHandler::dataplaneInspection(const std::string& mesh, const st
   Resource dataplane = toResource(type, *result.record);
 
   if (what == "_overview") return http::Response::json(200, overviewOf(dataplane).dump());
+  if (what == "_policies") {
+    std::vector<Resource> policies;
+    for (const auto* t : allResourceTypes()) {
+      if (t->layout != Layout::kPolicy) continue;
+      auto list = store_.list({.type = t->name, .mesh = mesh, .offset = 0, .limit = -1});
+      if (list.error) return storeFailure(list.error);
+      for (const auto& record : list.records) policies.push_back(toResource(*t, record));
+    }
+    Json body = {{"mesh", mesh},
+                 {"name", name},
+                 {"policies", policy_matching::matchedPoliciesJson(dataplane, policies)}};
+    return http::Response::json(200, body.dump());
+  }
+  if (what == "_config") {
+    return notFound("no proxy configuration has been generated for " +
+                    describe(type, mesh, name) +
+                    ": this control plane does not run the dataplane server yet");
+  }
   return notFound("no such endpoint: " + what);
 }
 

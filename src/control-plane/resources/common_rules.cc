@@ -112,9 +112,10 @@ void checkTargetRef(const Json& ref, const std::string& path, FieldErrors& error
                  "can only be used in policies that configure inbound traffic (from or rules)");
     }
   }
-  if (kind == kMeshSubset && has(ref, "tags")) {
-    // MeshSubset uses plain tag rules (no '*' or '/' in values).
-    schema::validate(*tagMap(false).node(), ref.at("tags"), joinPath(path, "tags"), errors);
+  if (has(ref, "tags") && (kind == kMeshSubset || kind == kMeshServiceSubset)) {
+    // MeshSubset uses plain tag rules; MeshServiceSubset selectors may also use '/' and '*'.
+    schema::validate(*tagMap(kind == kMeshServiceSubset).node(), ref.at("tags"),
+                     joinPath(path, "tags"), errors);
   }
   if (auto* p = member(ref, "proxyTypes"); p && p->is_array()) {
     for (size_t i = 0; i < p->size(); ++i) {
@@ -142,7 +143,7 @@ S targetRefObject(bool backend) {
       opt("namespace", S::string()),
       opt("sectionName", S::string().notEmpty()),
       opt("mesh", S::string()),
-      opt("tags", tagSelector()),
+      opt("tags", S::map(S::string())),  // tag rules depend on the kind: checkTargetRef
       opt("labels", S::map(S::string())),
       opt("proxyTypes", S::array(S::enumOf({"Sidecar", "Gateway"})).notEmpty()),
   };

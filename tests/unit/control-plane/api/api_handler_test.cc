@@ -202,6 +202,26 @@ TEST_F(ApiHandlerTest, OverviewShowsAnOfflineDataplane) {
   EXPECT_EQ(list["items"][0]["name"], "backend-1");
 }
 
+TEST_F(ApiHandlerTest, PoliciesShowWhatMatchedTheDataplane) {
+  putMesh("default");
+  ASSERT_EQ(call("PUT", "/meshes/default/dataplanes/backend-1", kDataplane).status, 201);
+  ASSERT_EQ(call("PUT", "/meshes/default/meshtrafficpermissions/allow-web", kPermission).status,
+            201);
+  auto other = std::string(kPermission);
+  other.replace(other.find("allow-web"), 9, "only-other");
+  other.replace(other.find("\"backend\""), 9, "\"other\"");
+  ASSERT_EQ(call("PUT", "/meshes/default/meshtrafficpermissions/only-other", other).status, 201);
+
+  auto r = call("GET", "/meshes/default/dataplanes/backend-1/_policies");
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json mtp = json(r)["policies"]["MeshTrafficPermission"];
+  EXPECT_EQ(mtp["matched"], Json::array({"allow-web"})) << r.body;
+  ASSERT_EQ(mtp["from"].size(), 1u) << r.body;
+  EXPECT_EQ(mtp["from"][0]["conf"]["action"], "Allow");
+  EXPECT_EQ(call("GET", "/meshes/default/dataplanes/absent/_policies").status, 404);
+  EXPECT_EQ(call("GET", "/meshes/default/dataplanes/backend-1/_config").status, 404);
+}
+
 TEST_F(ApiHandlerTest, MetricsCountRequests) {
   putMesh("default");
   auto r = call("GET", "/metrics");
