@@ -74,6 +74,30 @@ TEST(ResourceCorpus, EveryTypeHasInvalidExamples) {
   }
 }
 
+// Every YAML example in docs/resources.md is a resource users may copy: it must be valid.
+TEST(ResourceCorpus, DocumentationExamplesAreValid) {
+  std::string doc = readFile(sourceDir() / "docs/resources.md");
+  ASSERT_FALSE(doc.empty());
+  size_t examples = 0;
+  for (size_t pos = doc.find("```yaml\n"); pos != std::string::npos;
+       pos = doc.find("```yaml\n", pos)) {
+    pos += 8;
+    size_t end = doc.find("```", pos);
+    ASSERT_NE(end, std::string::npos);
+    std::string block = doc.substr(pos, end - pos);
+    pos = end + 3;
+    auto docs = parseYaml(block);
+    ASSERT_TRUE(docs.error.empty()) << docs.error << "\n" << block;
+    for (const auto& d : docs.documents) {
+      if (!d.is_object() || !d.contains("type")) continue;
+      ++examples;
+      auto parsed = parseResource(d);
+      EXPECT_TRUE(parsed.errors.empty()) << block << "\n" << parsed.errors.toString();
+    }
+  }
+  EXPECT_GE(examples, 19u);
+}
+
 TEST(Registry, NamesArePairwiseDistinct) {
   std::set<std::string> names, plurals, singulars;
   for (const auto* type : allResourceTypes()) {
