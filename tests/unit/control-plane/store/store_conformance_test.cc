@@ -19,7 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
-#include <regex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -66,9 +66,27 @@ std::string errorText(const Error& e) {
   return ::testing::AssertionFailure() << errorText(e);
 }
 
+// "2026-11-21T21:38:41.123Z": a date, "T", a time, optional fraction, "Z" or an offset.
 bool isRfc3339(const std::string& t) {
-  static const std::regex re(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))");
-  return std::regex_match(t, re);
+  auto digits = [&](size_t from, size_t n) {
+    if (from + n > t.size()) return false;
+    return std::all_of(t.begin() + static_cast<long>(from), t.begin() + static_cast<long>(from + n),
+                       [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (t.size() < 20 || !digits(0, 4) || t[4] != '-' || !digits(5, 2) || t[7] != '-' ||
+      !digits(8, 2) || t[10] != 'T' || !digits(11, 2) || t[13] != ':' || !digits(14, 2) ||
+      t[16] != ':' || !digits(17, 2)) {
+    return false;
+  }
+  size_t i = 19;
+  if (t[i] == '.') {
+    size_t start = ++i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    if (i == start) return false;
+  }
+  if (i < t.size() && t[i] == 'Z') return i + 1 == t.size();
+  return i + 6 == t.size() && (t[i] == '+' || t[i] == '-') && digits(i + 1, 2) && t[i + 3] == ':' &&
+         digits(i + 4, 2);
 }
 
 void expectSameRecord(const Record& got, const Record& want) {
@@ -206,6 +224,8 @@ TEST_P(StoreConformance, CreateGetUpdateDelete) {
   EXPECT_EQ(created.record.content, R"({"a":1})");
   EXPECT_EQ(created.record.version, 1);
   EXPECT_TRUE(isRfc3339(created.record.creationTime)) << created.record.creationTime;
+  EXPECT_FALSE(isRfc3339("2026-11-21 21:38:41Z"));  // the checker itself can say no
+  EXPECT_FALSE(isRfc3339("2026-11-21T21:38:41.Z"));
   EXPECT_EQ(created.record.modificationTime, created.record.creationTime);
 
   GetResult got = store_->get(key);
@@ -600,6 +620,18 @@ TEST_P(StoreConformance, UnsubscribeStopsDelivery) {
   store_.reset();
   late.reset();
   EXPECT_TRUE(a.take().empty());
+}
+
+TEST_P(StoreConformance, AThrowingListenerStopsNothing) {
+  auto thrower = store_->subscribe([](const ChangeEvent&) { throw std::runtime_error("boom"); });
+  Collector after;
+  auto sub = store_->subscribe(after.listener());
+  PutResult r = put(timeout("t"), "{}");
+  EXPECT_TRUE(ok(r.error));  // the write committed; its result says so
+  EXPECT_EQ(after.take().size(), 1u);
+  EXPECT_TRUE(store_->get(timeout("t")).record.has_value());
+  EXPECT_TRUE(ok(store_->remove(timeout("t"), std::nullopt).error));
+  EXPECT_EQ(after.take().size(), 1u);
 }
 
 TEST_P(StoreConformance, UnsubscribeWaitsForACallInProgress) {
