@@ -37,7 +37,14 @@ int runBraidctl(const std::vector<std::string>& args, CliContext& ctx) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e, *ctx.out, *ctx.err);
   } catch (const CLI::ParseError& e) {
-    *ctx.err << "Error: " << e.what() << "\nRun with --help for more information.\n";
+    // A mistyped command leaves its word unparsed and trips "A subcommand is required" first:
+    // naming the word is more useful.
+    std::vector<std::string> extra = app.remaining(true);
+    std::string message = e.what();
+    if (dynamic_cast<const CLI::RequiredError*>(&e) && !extra.empty()) {
+      message = "unknown command \"" + extra.front() + "\"";
+    }
+    *ctx.err << "Error: " << message << "\nRun with --help for more information.\n";
     return e.get_exit_code() != 0 ? e.get_exit_code() : 1;
   } catch (const CliError& e) {
     ctx.out->flush();

@@ -138,12 +138,13 @@ std::optional<TimePoint> parseRfc3339(std::string_view s) {
 
 std::string formatAge(seconds age) {
   if (age < seconds(0)) return "0s";
-  auto s = age.count();
-  if (s < 60) return std::to_string(s) + "s";
-  if (s < 60 * 60) return std::to_string(s / 60) + "m";
-  if (s < 24 * 60 * 60) return std::to_string(s / 3600) + "h";
-  if (s < 365 * 24 * 60 * 60) return std::to_string(s / 86400) + "d";
-  return std::to_string(s / (365 * 86400)) + "y";
+  constexpr int64_t kMinute = 60, kHour = 60 * kMinute, kDay = 24 * kHour, kYear = 365 * kDay;
+  int64_t s = age.count();
+  if (s < kMinute) return std::to_string(s) + "s";
+  if (s < kHour) return std::to_string(s / kMinute) + "m";
+  if (s < kDay) return std::to_string(s / kHour) + "h";
+  if (s < kYear) return std::to_string(s / kDay) + "d";
+  return std::to_string(s / kYear) + "y";
 }
 
 std::string formatAgeSince(const Json& timestamp, TimePoint now) {
