@@ -85,8 +85,13 @@ std::string formatNumber(double d) {
 
 void checkRange(const Node& node, const Json& value, const std::string& path, FieldErrors& errors) {
   if (value.is_number_unsigned()) {
+    // JSON parsers hand non-negative integers over as unsigned (YAML ones as signed): both
+    // bounds apply either way.
     auto u = value.get<uint64_t>();
-    if (node.max && u > static_cast<uint64_t>(*node.max)) {
+    if (node.min && *node.min > 0 && u < static_cast<uint64_t>(*node.min)) {
+      errors.add(path, "must be >= " + std::to_string(*node.min));
+    }
+    if (node.max && (*node.max < 0 || u > static_cast<uint64_t>(*node.max))) {
       errors.add(path, "must be <= " + std::to_string(*node.max));
     }
     return;

@@ -6,6 +6,9 @@
 #include <set>
 
 #include "common/json.h"
+#include "common/yaml_json.h"
+#include "control-plane/resources/registry.h"
+#include "support/golden.h"
 
 namespace braid::api {
 namespace {
@@ -220,6 +223,47 @@ TEST_F(ApiHandlerTest, PoliciesShowWhatMatchedTheDataplane) {
   EXPECT_EQ(mtp["from"][0]["conf"]["action"], "Allow");
   EXPECT_EQ(call("GET", "/meshes/default/dataplanes/absent/_policies").status, 404);
   EXPECT_EQ(call("GET", "/meshes/default/dataplanes/backend-1/_config").status, 404);
+}
+
+// The API refuses every invalid document of the corpus with 400 and exactly the messages of its
+// golden file (the same ones braidctl prints), every invalid field listed.
+TEST_F(ApiHandlerTest, RefusesTheInvalidCorpusWithItsGoldenMessages) {
+  putMesh("default");
+  auto dir = testing::sourceDir() / "tests/golden/resources/invalid";
+  size_t checked = 0;
+  for (const auto& file : testing::filesIn(dir, ".yaml")) {
+    auto docs = parseYaml(testing::readFile(file));
+    ASSERT_EQ(docs.documents.size(), 1u) << file;
+    const Json& doc = docs.documents[0];
+    // The URL needs a known type, a name and (for mesh-scoped types) a mesh.
+    if (!doc.contains("type") || !doc["type"].is_string() || !doc.contains("name") ||
+        !doc["name"].is_string()) {
+      continue;
+    }
+    const ResourceType* type = findTypeByName(doc["type"].get<std::string>());
+    if (!type || type->readOnly) continue;
+    std::string url;
+    if (type->scope == Scope::kMesh) {
+      if (!doc.contains("mesh") || !doc["mesh"].is_string()) continue;
+      url = "/meshes/" + doc["mesh"].get<std::string>() + "/" + type->plural + "/";
+    } else {
+      url = "/" + (type->name == "Mesh" ? std::string("meshes") : type->plural) + "/";
+    }
+    url += doc["name"].get<std::string>();
+    auto r = call("PUT", url, doc.dump());
+    ASSERT_EQ(r.status, 400) << file << "\n" << r.body;
+    Json body = json(r);
+    std::string lines;
+    for (const auto& p : body["invalid_parameters"]) {
+      std::string field = p["field"].get<std::string>(), reason = p["reason"].get<std::string>();
+      lines += (field.empty() ? reason : field + ": " + reason) + "\n";
+    }
+    auto golden = file;
+    golden.replace_extension(".golden");
+    EXPECT_EQ(lines, testing::readFile(golden)) << file;
+    ++checked;
+  }
+  EXPECT_GE(checked, 40u);
 }
 
 TEST_F(ApiHandlerTest, MetricsCountRequests) {
