@@ -266,7 +266,7 @@ bool Server::Impl::writeAll(int fd, std::string_view data) const {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
-    int wait = options.idleTimeoutSeconds * 1000;
+    int wait = std::clamp(options.idleTimeoutSeconds, 1, 86400) * 1000;
     nfds_t count = 2;
     if (stopping.load()) {
       // A client that does not read must not hold up stop(): give it a bounded grace period.
@@ -326,7 +326,7 @@ void Server::Impl::serve(Connection& connection) {
   const int fd = connection.fd;
   RequestParser parser(
       ParserLimits{options.maxHeaderBytes, options.maxHeaders, options.maxBodyBytes});
-  const auto idle = std::chrono::seconds(std::max(options.idleTimeoutSeconds, 1));
+  const auto idle = std::chrono::seconds(std::clamp(options.idleTimeoutSeconds, 1, 86400));
   // A request's head must arrive within one idle period of its first byte, however slowly it
   // trickles in; bodies only need to keep moving.
   Clock::time_point headDeadline{};
