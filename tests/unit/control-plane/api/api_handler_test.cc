@@ -90,6 +90,12 @@ TEST_F(ApiHandlerTest, PutCreatesThenUpdatesAndIdenticalPutIsANoOp) {
   ASSERT_EQ(changed.status, 200) << changed.body;
   EXPECT_EQ(json(changed)["version"], 2);
   EXPECT_EQ(json(changed)["changed"], true);
+
+  // GET and list bodies are spliced together as text: byte for byte what PUT answered.
+  Json stored = json(changed);
+  stored.erase("changed");
+  EXPECT_EQ(call("GET", "/meshes/default").body, stored.dump());
+  EXPECT_EQ(json(call("GET", "/meshes"))["items"][0].dump(), stored.dump());
 }
 
 TEST_F(ApiHandlerTest, InvalidResourceListsEveryField) {
