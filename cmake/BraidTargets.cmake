@@ -2,7 +2,7 @@
 #   braid_cc_library(name SRCS ... DEPS ...)
 #   braid_cc_binary(name SRCS ... DEPS ...)
 #   braid_cc_test(name SRCS ... DEPS ... [LABELS ...])   registered with ctest
-#   braid_cc_fuzz(name SRCS ... DEPS ... CORPUS dir)      libFuzzer target; its corpus replays in ctest
+#   braid_cc_fuzz(name SRCS ... DEPS ... CORPUS dir...)   libFuzzer target; its corpora replay in ctest
 function(braid_cc_library name)
   cmake_parse_arguments(A "" "" "SRCS;DEPS" ${ARGN})
   add_library(${name} STATIC ${A_SRCS})
@@ -30,7 +30,7 @@ endfunction()
 # A fuzz target is always built as a corpus replayer (with tests/fuzz/replay_main.cc) so its corpus
 # runs in ctest with any compiler; with BRAID_FUZZ=ON and clang it is also built with libFuzzer.
 function(braid_cc_fuzz name)
-  cmake_parse_arguments(A "" "CORPUS" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(A "" "" "SRCS;DEPS;CORPUS" ${ARGN})
   add_executable(${name}_replay ${A_SRCS} ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.cc)
   target_link_libraries(${name}_replay PRIVATE ${A_DEPS} braid_warnings)
   add_test(NAME ${name}_corpus COMMAND ${name}_replay ${A_CORPUS})

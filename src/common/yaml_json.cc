@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <regex>
+#include <unordered_set>
 
 namespace braid {
 namespace {
@@ -30,28 +31,64 @@ Json plainScalar(const std::string& s) {
   return s;
 }
 
-Json toJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return nullptr;
-    case YAML::NodeType::Scalar:
-      // Tag "!" marks a quoted scalar, which is always a string.
-      if (node.Tag() == "!") return node.Scalar();
-      return plainScalar(node.Scalar());
-    case YAML::NodeType::Sequence: {
-      Json arr = Json::array();
-      for (const auto& item : node) arr.push_back(toJson(item));
-      return arr;
+// Converts yaml-cpp's tree within DocumentLimits. Aliases are expanded by yaml-cpp, so the
+// node budget is what stops an exponential "billion laughs" document.
+class Converter {
+ public:
+  explicit Converter(const DocumentLimits& limits) : limits_(limits) {}
+
+  Json convert(const YAML::Node& node, size_t depth) {
+    if (++nodes_ > limits_.maxNodes) {
+      throw YAML::Exception(node.Mark(), "the document is too large: more than " +
+                                             std::to_string(limits_.maxNodes) + " values");
     }
-    case YAML::NodeType::Map: {
-      Json obj = Json::object();
-      for (const auto& kv : node) obj[kv.first.as<std::string>()] = toJson(kv.second);
-      return obj;
+    if (depth > limits_.maxDepth) {
+      throw YAML::Exception(node.Mark(), "the document is nested deeper than " +
+                                             std::to_string(limits_.maxDepth) + " levels");
     }
+    switch (node.Type()) {
+      case YAML::NodeType::Null:
+      case YAML::NodeType::Undefined:
+        return nullptr;
+      case YAML::NodeType::Scalar:
+        // Tag "!" marks a quoted scalar, which is always a string.
+        if (node.Tag() == "!") return node.Scalar();
+        return plainScalar(node.Scalar());
+      case YAML::NodeType::Sequence: {
+        Json arr = Json::array();
+        for (const auto& item : node) arr.push_back(convert(item, depth + 1));
+        return arr;
+      }
+      case YAML::NodeType::Map: {
+        Json obj = Json::object();
+        auto& members = obj.get_ref<Json::object_t&>();
+        std::unordered_set<std::string> seen;
+        for (const auto& kv : node) {
+          if (!kv.first.IsScalar()) {
+            throw YAML::Exception(kv.first.Mark(), "map keys must be plain strings");
+          }
+          const std::string& key = kv.first.Scalar();
+          if (!seen.insert(key).second) {
+            throw YAML::Exception(kv.first.Mark(), "duplicate key '" + key + "'");
+          }
+          if (seen.size() > limits_.maxKeysPerObject) {
+            throw YAML::Exception(kv.first.Mark(), "a map has more than " +
+                                                       std::to_string(limits_.maxKeysPerObject) +
+                                                       " keys");
+          }
+          // Keys are known to be unique: append without ordered_map's linear lookup.
+          members.emplace_back(key, convert(kv.second, depth + 1));
+        }
+        return obj;
+      }
+    }
+    return nullptr;
   }
-  return nullptr;
-}
+
+ private:
+  const DocumentLimits& limits_;
+  size_t nodes_ = 0;
+};
 
 void emit(YAML::Emitter& out, const Json& value) {
   switch (value.type()) {
@@ -90,14 +127,39 @@ void emit(YAML::Emitter& out, const Json& value) {
   }
 }
 
+// Offset of the first byte that is not part of well-formed UTF-8 (RFC 3629: no overlongs, no
+// surrogates, nothing above U+10FFFF), or npos. JSON output requires valid UTF-8.
+size_t invalidUtf8Offset(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return i;
+    uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+    for (size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 0x2) return i;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
-YamlDocuments parseYaml(std::string_view text) {
+YamlDocuments parseYaml(std::string_view text, const DocumentLimits& limits) {
   YamlDocuments result;
+  if (size_t bad = invalidUtf8Offset(text); bad != std::string_view::npos) {
+    result.error = "invalid YAML: the text is not valid UTF-8 (byte " + std::to_string(bad) + ")";
+    return result;
+  }
   try {
     for (const auto& doc : YAML::LoadAll(std::string(text))) {
       if (doc.IsNull() || !doc.IsDefined()) continue;
-      result.documents.push_back(toJson(doc));
+      result.documents.push_back(Converter(limits).convert(doc, 0));
     }
   } catch (const YAML::Exception& e) {
     result.documents.clear();

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/document_limits.h"
 #include "common/json.h"
 
 namespace braid {
@@ -15,7 +16,8 @@ struct YamlDocuments {
 
 // Parses one or more YAML documents. Plain scalars get YAML 1.2 core types (null, bool, int,
 // float); quoted scalars stay strings, so `weight: "10"` and `weight: 10` differ as they should.
-YamlDocuments parseYaml(std::string_view text);
+// Duplicate keys, non-scalar keys and documents beyond `limits` are errors.
+YamlDocuments parseYaml(std::string_view text, const DocumentLimits& limits = {});
 
 // Emits JSON as block-style YAML, quoting strings that would otherwise read back as another type.
 std::string toYaml(const Json& value);
