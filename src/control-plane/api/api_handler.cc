@@ -3,6 +3,7 @@
 #include <chrono>
 #include <charconv>
 
+#include "common/document_limits.h"
 #include "common/log.h"
 #include "control-plane/api/problem.h"
 #include "control-plane/policy-matching/matched_policies.h"
@@ -271,12 +272,10 @@ http::Response ApiHandler::putResource(const http::Request& request, const Resou
   }
   if (auto refusal = refuseWriteForMode(type)) return *refusal;
 
-  Json body;
-  try {
-    body = Json::parse(request.body);
-  } catch (const Json::parse_error& e) {
-    return badRequest(std::string("the body is not valid JSON: ") + e.what());
-  }
+  std::string parseError;
+  auto parsedBody = parseJsonBounded(request.body, parseError);
+  if (!parsedBody) return badRequest("the body is not valid JSON: " + parseError);
+  const Json& body = *parsedBody;
   ParsedResource parsed = parseResourceAs(type, mesh, name, body);
   if (type.scope == Scope::kMesh && parsed.errors.empty()) {
     std::string storeError;
