@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
+#include <re2/re2.h>
 
 namespace braid::rules {
 
@@ -27,19 +27,19 @@ std::string lower(std::string s) {
 S tagMap(bool selector) {
   return S::map(S::string()).check([selector](const Json& v, const std::string& path,
                                               FieldErrors& errors) {
-    static const std::regex kKey("[A-Za-z0-9.\\-_:/]+");
-    static const std::regex kValue("[A-Za-z0-9.\\-_:]+");
-    static const std::regex kSelectorValue("[A-Za-z0-9.\\-_:/]+|\\*");
+    static const RE2 kKey("[A-Za-z0-9.\\-_:/]+");
+    static const RE2 kValue("[A-Za-z0-9.\\-_:]+");
+    static const RE2 kSelectorValue("[A-Za-z0-9.\\-_:/]+|\\*");
     for (const auto& [key, value] : v.items()) {
       std::string field = joinPath(path, key);
-      if (key.empty() || !std::regex_match(key, kKey)) {
+      if (key.empty() || !RE2::FullMatch(key, kKey)) {
         errors.add(field, "tag name must consist of alphanumeric characters, dots, dashes, "
                           "slashes, colons and underscores");
       }
       const auto& s = value.get_ref<const std::string&>();
       if (s.empty()) {
         errors.add(field, "tag value must be non-empty");
-      } else if (!std::regex_match(s, selector ? kSelectorValue : kValue)) {
+      } else if (!RE2::FullMatch(s, selector ? kSelectorValue : kValue)) {
         errors.add(field, selector ? "tag value must consist of alphanumeric characters, dots, "
                                      "dashes, slashes, colons and underscores, or be '*'"
                                    : "tag value must consist of alphanumeric characters, dots, "
@@ -128,12 +128,12 @@ void checkTargetRef(const Json& ref, const std::string& path, FieldErrors& error
 }
 
 S targetRefObject(bool backend) {
-  static const std::regex kName("[0-9a-z.\\-_]+");
+  static const RE2 kName("[0-9a-z.\\-_]+");
   S name = S::string().check([](const Json& v, const std::string& path, FieldErrors& errors) {
     const auto& s = v.get_ref<const std::string&>();
     if (s.empty()) {
       errors.add(path, "must not be empty");
-    } else if (!std::regex_match(s, kName)) {
+    } else if (!RE2::FullMatch(s, kName)) {
       errors.add(path, "may contain only lowercase letters, digits, '.', '-' and '_'");
     }
   });
@@ -191,9 +191,9 @@ S backendRef(std::vector<std::string> allowedKinds) {
 
 S headerName() {
   return S::string().check([](const Json& v, const std::string& path, FieldErrors& errors) {
-    static const std::regex kHeader("[a-z0-9!#$%&'*+\\-.^_`|~]+");
+    static const RE2 kHeader("[a-z0-9!#$%&'*+\\-.^_`|~]+");
     const auto& s = v.get_ref<const std::string&>();
-    if (s.empty() || s.size() > 256 || !std::regex_match(s, kHeader)) {
+    if (s.empty() || s.size() > 256 || !RE2::FullMatch(s, kHeader)) {
       errors.add(path, "must be a valid lowercase HTTP header name of 1 to 256 characters");
     }
   });
@@ -218,9 +218,7 @@ S headerMatch() {
                      "must not be set when type is " + type->get<std::string>());
         }
         if (type && *type == "RegularExpression" && value && value->is_string()) {
-          try {
-            std::regex re(value->get<std::string>(), std::regex::ECMAScript);
-          } catch (const std::regex_error&) {
+          if (!isValidRegex(value->get<std::string>())) {
             errors.add(joinPath(path, "value"), "must be a valid regular expression");
           }
         }
@@ -298,18 +296,18 @@ bool isValidSpiffeId(const std::string& id) {
   std::string rest = id.substr(kScheme.size());
   size_t slash = rest.find('/');
   std::string domain = rest.substr(0, slash);
-  static const std::regex kDomain("[a-z0-9._-]+");
-  if (domain.empty() || !std::regex_match(domain, kDomain)) return false;
+  static const RE2 kDomain("[a-z0-9._-]+");
+  if (domain.empty() || !RE2::FullMatch(domain, kDomain)) return false;
   if (slash == std::string::npos) return true;
   std::string path = rest.substr(slash);  // starts with '/'
-  static const std::regex kSegment("[A-Za-z0-9._-]+");
+  static const RE2 kSegment("[A-Za-z0-9._-]+");
   size_t pos = 0;
   while (pos < path.size()) {
     size_t next = path.find('/', pos + 1);
     std::string segment = path.substr(pos + 1, next == std::string::npos ? std::string::npos
                                                                          : next - pos - 1);
     if (segment.empty() || segment == "." || segment == ".." ||
-        !std::regex_match(segment, kSegment)) {
+        !RE2::FullMatch(segment, kSegment)) {
       return false;
     }
     if (next == std::string::npos) break;
@@ -318,10 +316,16 @@ bool isValidSpiffeId(const std::string& id) {
   return true;
 }
 
+bool isValidRegex(const std::string& pattern) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  return RE2(pattern, options).ok();
+}
+
 bool isDnsSubdomain(const std::string& s) {
-  static const std::regex kSubdomain(
+  static const RE2 kSubdomain(
       "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
-  return !s.empty() && s.size() <= 253 && std::regex_match(s, kSubdomain);
+  return !s.empty() && s.size() <= 253 && RE2::FullMatch(s, kSubdomain);
 }
 
 bool isIpAddress(const std::string& s) {

@@ -70,6 +70,9 @@ schema::Check atMostOneOf(std::vector<std::string> fields);
 
 // True for a syntactically valid SPIFFE ID (spiffe://trust-domain/path, KUMA_FACTS rules).
 bool isValidSpiffeId(const std::string& id);
+// True when `pattern` compiles with RE2 — the linear-time engine that will evaluate it (route
+// matches, header matches), so a pattern cannot make matching exponential.
+bool isValidRegex(const std::string& pattern);
 // RFC 1123 DNS subdomain (lowercase), ≤ 253 chars.
 bool isDnsSubdomain(const std::string& s);
 // An IPv4 or IPv6 literal.

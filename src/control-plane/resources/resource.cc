@@ -1,6 +1,6 @@
 #include "control-plane/resources/resource.h"
 
-#include <regex>
+#include <re2/re2.h>
 
 #include "control-plane/resources/registry.h"
 
@@ -114,7 +114,7 @@ const Json& Resource::body() const {
 
 void validateResourceName(const std::string& name, const std::string& path, bool isMesh,
                           FieldErrors& errors) {
-  static const std::regex kSubdomain(
+  static const RE2 kSubdomain(
       "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
   if (name.empty()) {
     errors.add(path, "must not be empty");
@@ -123,7 +123,7 @@ void validateResourceName(const std::string& name, const std::string& path, bool
   size_t limit = isMesh ? 63 : 253;
   if (name.size() > limit) {
     errors.add(path, "must be at most " + std::to_string(limit) + " characters long");
-  } else if (!std::regex_match(name, kSubdomain)) {
+  } else if (!RE2::FullMatch(name, kSubdomain)) {
     errors.add(path,
                "must be a lowercase RFC 1123 subdomain: lowercase letters, digits, '-' and '.', "
                "starting and ending with a letter or digit");
@@ -131,12 +131,12 @@ void validateResourceName(const std::string& name, const std::string& path, bool
 }
 
 void validateMeshName(const std::string& mesh, const std::string& path, FieldErrors& errors) {
-  static const std::regex kMeshChars("[0-9a-z_.-]+");
+  static const RE2 kMeshChars("[0-9a-z_.-]+");
   if (mesh.empty()) {
     errors.add(path, "must not be empty");
   } else if (mesh.size() > 63) {
     errors.add(path, "must be at most 63 characters long");
-  } else if (!std::regex_match(mesh, kMeshChars)) {
+  } else if (!RE2::FullMatch(mesh, kMeshChars)) {
     errors.add(path, "may contain only lowercase letters, digits, '-', '_' and '.'");
   }
 }

@@ -94,3 +94,24 @@ TEST(DocumentLimits, JsonRefusesTooManyKeysTooDeepAndBadSyntax) {
 
 }  // namespace
 }  // namespace braid
+
+namespace braid {
+namespace {
+
+TEST(ParseYaml, NumbersBeyondEveryTypeStayStrings) {
+  // Found by resource_document_fuzz: std::stod threw on these and crashed the reader.
+  std::string huge(300, '9');
+  auto docs = parseYaml("a: " + huge + "\nb: 1e999\nc: 18446744073709551615\nd: -1.5e3\ne: .5\n");
+  ASSERT_TRUE(docs.error.empty()) << docs.error;
+  const Json& d = docs.documents[0];
+  EXPECT_EQ(d["a"], huge);
+  EXPECT_EQ(d["b"], "1e999");
+  EXPECT_TRUE(d["c"].is_number_unsigned());
+  EXPECT_DOUBLE_EQ(d["d"].get<double>(), -1500);
+  EXPECT_DOUBLE_EQ(d["e"].get<double>(), 0.5);
+  // A very long plain scalar must not exhaust the stack.
+  EXPECT_TRUE(parseYaml("a: " + std::string(1 << 20, '1') + "\n").error.empty());
+}
+
+}  // namespace
+}  // namespace braid

@@ -3,21 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
-#include <regex>
 #include <string>
 
 namespace braid::policies {
 
 using schema::S;
-
-bool isValidRegex(const std::string& pattern) {
-  try {
-    std::regex re(pattern, std::regex::ECMAScript);
-    return true;
-  } catch (const std::regex_error&) {
-    return false;
-  }
-}
 
 S regexString() {
   return S::string().check([](const Json& v, const std::string& path, FieldErrors& errors) {

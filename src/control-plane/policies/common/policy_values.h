@@ -9,15 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "control-plane/resources/common_rules.h"
 #include "control-plane/resources/schema.h"
 
 namespace braid::policies {
 
-// A string holding a regular expression that must compile. Kuma uses RE2; std::regex's ECMAScript
-// grammar accepts the RE2 syntax users write in routes (classes, groups, alternation, repeats).
+// A string holding a regular expression that must compile with RE2, the engine that will match it.
 schema::S regexString();
-// True when `pattern` compiles (the rule behind regexString()).
-bool isValidRegex(const std::string& pattern);
+using rules::isValidRegex;
 
 // An integer from a fixed list: "must be one of 301, 302, 303, 307, 308".
 schema::S intOneOf(std::vector<int64_t> values);

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <regex>
+#include <re2/re2.h>
 
 #include "control-plane/resources/common_rules.h"
 
@@ -13,9 +13,9 @@ namespace {
 using schema::S;
 
 bool isHostName(const std::string& s) {
-  static const std::regex kHost(
+  static const RE2 kHost(
       "[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*");
-  return !s.empty() && s.size() <= 253 && std::regex_match(s, kHost);
+  return !s.empty() && s.size() <= 253 && RE2::FullMatch(s, kHost);
 }
 
 std::optional<int> portNumber(const std::string& s) {
@@ -86,12 +86,12 @@ std::string hostPortProblem(const std::string& text, bool portRequired) {
 }
 
 std::optional<Url> parseUrl(const std::string& text) {
-  static const std::regex kScheme("[A-Za-z][A-Za-z0-9+.-]*");
+  static const RE2 kScheme("[A-Za-z][A-Za-z0-9+.-]*");
   auto sep = text.find("://");
   if (sep == std::string::npos) return std::nullopt;
   Url url;
   url.scheme = text.substr(0, sep);
-  if (!std::regex_match(url.scheme, kScheme)) return std::nullopt;
+  if (!RE2::FullMatch(url.scheme, kScheme)) return std::nullopt;
   std::transform(url.scheme.begin(), url.scheme.end(), url.scheme.begin(),
                  [](unsigned char c) { return std::tolower(c); });
   std::string rest = text.substr(sep + 3);

@@ -1,6 +1,6 @@
 // MeshAccessLog (POLICY_FIELDS.md §11): where a proxy writes one line per request or connection
 // (a file, a TCP collector, an OpenTelemetry collector) and in which format.
-#include <regex>
+#include <re2/re2.h>
 
 #include "control-plane/policies/common/policy_sections.h"
 #include "control-plane/policies/common/telemetry_backends.h"
@@ -46,9 +46,9 @@ S format() {
 
 S attributeKey() {
   return S::string().check([](const Json& v, const std::string& path, FieldErrors& errors) {
-    static const std::regex kKey("[a-z]([a-z0-9]|[._][a-z0-9])*");
+    static const RE2 kKey("[a-z]([a-z0-9]|[._][a-z0-9])*");
     const auto& key = v.get_ref<const std::string&>();
-    if (!std::regex_match(key, kKey)) {
+    if (!RE2::FullMatch(key, kKey)) {
       errors.add(path,
                  "must start with a lowercase letter and hold only lowercase letters, digits and "
                  "single '.' or '_' separators");

@@ -1,7 +1,7 @@
 // MeshFaultInjection (POLICY_FIELDS.md §10): aborts, delays and bandwidth limits injected into a
 // share of HTTP requests. `from` configures sidecar inbounds and `to` gateways, so the targetRef's
 // scope decides which of them a policy may use; `rules` is allowed with any scope.
-#include <regex>
+#include <re2/re2.h>
 
 #include "control-plane/policies/common/policy_sections.h"
 #include "control-plane/policies/common/typed_fields.h"
@@ -18,8 +18,8 @@ using schema::S;
 
 S bandwidthLimit() {
   return S::string().check([](const Json& v, const std::string& path, FieldErrors& errors) {
-    static const std::regex kLimit("[0-9]+ ?(kbps|Mbps|Gbps)");
-    if (!std::regex_match(v.get<std::string>(), kLimit)) {
+    static const RE2 kLimit("[0-9]+ ?(kbps|Mbps|Gbps)");
+    if (!RE2::FullMatch(v.get<std::string>(), kLimit)) {
       errors.add(path, "must be a whole number followed by kbps, Mbps or Gbps, such as 512kbps");
     }
   });

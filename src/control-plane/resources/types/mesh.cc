@@ -1,5 +1,5 @@
 // Mesh (legacy layout): mTLS backends, routing, networking and constraints (POLICY_FIELDS §14).
-#include <regex>
+#include <re2/re2.h>
 
 #include "control-plane/resources/common_rules.h"
 #include "control-plane/resources/types/types.h"
@@ -15,8 +15,8 @@ using schema::S;
 // Kuma's certificate durations: `<int><unit>` with one unit of y, w, d, h, m, s, ms, or "0".
 S kumaDuration() {
   return S::string().check([](const Json& v, const std::string& path, FieldErrors& errors) {
-    static const std::regex kDur("0|[0-9]+(y|w|d|h|m|s|ms)");
-    if (!std::regex_match(v.get<std::string>(), kDur)) {
+    static const RE2 kDur("0|[0-9]+(y|w|d|h|m|s|ms)");
+    if (!RE2::FullMatch(v.get<std::string>(), kDur)) {
       errors.add(path, "must be a duration such as 24h, 30d or 1y (one unit of y, w, d, h, m, s, ms)");
     }
   });
@@ -47,9 +47,9 @@ S backend() {
                          "must not be set for a builtin backend");
             }
           }
-          static const std::regex kDns("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+          static const RE2 kDns("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
           std::string secretName = "ca-builtin-cert-" + b.at("name").get<std::string>();
-          if (secretName.size() > 255 || !std::regex_match(secretName, kDns)) {
+          if (secretName.size() > 255 || !RE2::FullMatch(secretName, kDns)) {
             errors.add(joinPath(path, "name"),
                        "must be a lowercase DNS name: letters, digits, '-' and '.'");
           }
