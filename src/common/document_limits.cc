@@ -48,7 +48,8 @@ std::optional<Json> parseJsonBounded(std::string_view text, std::string& error,
     return Json::parse(text.begin(), text.end(), guard);
   } catch (const LimitExceeded& e) {
     error = std::string("the document is too large: ") + e.what();
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // parse_error for syntax; out_of_range for numbers no double holds (1e400).
     error = e.what();
   }
   return std::nullopt;

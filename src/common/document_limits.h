@@ -18,6 +18,7 @@ struct DocumentLimits {
   size_t maxDepth = 64;              // nesting of objects and arrays
   size_t maxKeysPerObject = 10000;   // members of one object
   size_t maxNodes = 1000000;         // values in the whole document
+  size_t maxScalarBytes = 64 << 20;  // bytes of all scalars, aliases counted at every use
 };
 
 // Parses JSON text within the limits; on failure returns nullopt with `error` set to a message

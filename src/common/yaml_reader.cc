@@ -45,6 +45,7 @@ struct Frame {
   Json value;
   std::string anchor;
   size_t nodesAtStart = 0;
+  size_t bytesAtStart = 0;
   // Mappings: the key waiting for its value, and the keys seen (to refuse duplicates).
   bool isMapping = false;
   bool hasKey = false;
@@ -62,6 +63,7 @@ class DocumentBuilder {
       case YAML_DOCUMENT_START_EVENT:
         anchors_.clear();
         nodes_ = 0;
+        bytes_ = 0;
         break;
       case YAML_MAPPING_START_EVENT:
       case YAML_SEQUENCE_START_EVENT: {
@@ -74,6 +76,7 @@ class DocumentBuilder {
                                             : e.data.sequence_start.anchor;
         if (anchor) f.anchor = reinterpret_cast<const char*>(anchor);
         f.nodesAtStart = countNode(e);
+        f.bytesAtStart = bytes_;
         stack_.push_back(std::move(f));
         break;
       }
@@ -81,11 +84,12 @@ class DocumentBuilder {
       case YAML_SEQUENCE_END_EVENT: {
         Frame f = std::move(stack_.back());
         stack_.pop_back();
-        remember(f.anchor, f.value, nodes_ - f.nodesAtStart + 1);
+        remember(f.anchor, f.value, nodes_ - f.nodesAtStart + 1, bytes_ - f.bytesAtStart);
         return add(std::move(f.value), e);
       }
       case YAML_SCALAR_EVENT: {
         countNode(e);
+        countBytes(e, e.data.scalar.length);
         std::string text(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
         const char* tag = reinterpret_cast<const char*>(e.data.scalar.tag);
         bool isString = e.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
@@ -96,7 +100,8 @@ class DocumentBuilder {
         }
         Json value = isString ? Json(text) : resolvePlainScalar(text);
         if (e.data.scalar.anchor) {
-          remember(reinterpret_cast<const char*>(e.data.scalar.anchor), value, 1);
+          remember(reinterpret_cast<const char*>(e.data.scalar.anchor), value, 1,
+                   e.data.scalar.length);
         }
         return add(std::move(value), e);
       }
@@ -107,6 +112,7 @@ class DocumentBuilder {
         // "billion laughs" documents hit the node budget instead of exhausting memory.
         nodes_ += it->second.nodes;
         if (nodes_ > limits_.maxNodes) fail(e, tooLarge());
+        countBytes(e, it->second.bytes);
         if (!stack_.empty() && stack_.back().isMapping && !stack_.back().hasKey) {
           if (!it->second.value.is_string()) fail(e, "map keys must be plain strings");
           setKey(it->second.value.get<std::string>(), e);
@@ -124,6 +130,7 @@ class DocumentBuilder {
   struct Anchored {
     Json value;
     size_t nodes;
+    size_t bytes;
   };
 
   [[noreturn]] void fail(const yaml_event_t& e, const std::string& what) {
@@ -161,8 +168,16 @@ class DocumentBuilder {
     f.hasKey = true;
   }
 
-  void remember(const std::string& anchor, const Json& value, size_t nodes) {
-    if (!anchor.empty()) anchors_[anchor] = {value, nodes};
+  void remember(const std::string& anchor, const Json& value, size_t nodes, size_t bytes) {
+    if (!anchor.empty()) anchors_[anchor] = {value, nodes, bytes};
+  }
+
+  void countBytes(const yaml_event_t& e, size_t n) {
+    bytes_ += n;
+    if (bytes_ > limits_.maxScalarBytes) {
+      fail(e, "the document is too large: more than " + std::to_string(limits_.maxScalarBytes) +
+                  " bytes of values");
+    }
   }
 
   // Places a finished value in its parent, or returns it when it is a document's root.
@@ -183,6 +198,7 @@ class DocumentBuilder {
   std::vector<Frame> stack_;
   std::unordered_map<std::string, Anchored> anchors_;
   size_t nodes_ = 0;
+  size_t bytes_ = 0;
 };
 
 }  // namespace

@@ -62,6 +62,7 @@ int run(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   if (auto err = runtime::ensureDataDir(config.dataDir); !err.empty()) return fail(err);
+  runtime::removePortsFile(config.dataDir);
   std::string adminToken, tokenError;
   if (!runtime::loadOrCreateAdminToken(config.dataDir, adminToken, tokenError)) {
     return fail(tokenError);
@@ -74,7 +75,10 @@ int run(const std::vector<std::string>& args) {
   }
 
   auto opened = store::openStore(config.store);
-  if (!opened.store) return fail("cannot open store " + config.store + ": " + opened.error);
+  if (!opened.store) {
+    return fail("cannot open store " + runtime::redactCredentials(config.store) + ": " +
+                opened.error);
+  }
   log::info("store opened", {{"store", opened.store->describe()}});
 
   DataplaneInsights insights;

@@ -16,6 +16,7 @@
 #include <list>
 #include <mutex>
 #include <string_view>
+#include <system_error>
 #include <thread>
 
 #include "common/http/request_parser.h"
@@ -206,12 +207,18 @@ void Server::Impl::admit(int fd, const sockaddr_storage& peer) {
       Connection& connection = connections.emplace_back();
       connection.fd = fd;
       connection.remoteAddress = addressText(peer);
-      connection.thread = std::thread([this, &connection] {
-        serve(connection);
-        close(connection.fd);
-        connection.finished.store(true);
-      });
-      return;
+      try {
+        connection.thread = std::thread([this, &connection] {
+          serve(connection);
+          close(connection.fd);
+          connection.finished.store(true);
+        });
+        return;
+      } catch (const std::system_error& e) {
+        // No thread to be had (e.g. a pids limit): refuse this connection, keep serving others.
+        log::warn("http: cannot start a connection thread", {{"error", e.what()}});
+        connections.pop_back();
+      }
     }
   }
   // Over the limit: a fresh socket's send buffer is empty, so this short write cannot block.

@@ -169,6 +169,7 @@ ConfigResult loadCpConfig(const std::vector<std::string>& args,
             errors.push_back(configFile + ": unknown key '" + key + "'");
             continue;
           }
+          if (value.is_null()) continue;  // `zone:` with no value leaves the default
           std::string text = value.is_string() ? value.get<std::string>() : value.dump();
           apply(result.config, *s, text, configFile + ": " + key, errors);
         }
@@ -202,6 +203,17 @@ ConfigResult loadCpConfig(const std::vector<std::string>& args,
     }
   }
   return result;
+}
+
+std::string redactCredentials(const std::string& storeSpec) {
+  auto scheme = storeSpec.find("://");
+  if (scheme == std::string::npos) return storeSpec;
+  auto at = storeSpec.find('@', scheme + 3);
+  auto slash = storeSpec.find('/', scheme + 3);
+  if (at == std::string::npos || (slash != std::string::npos && at > slash)) return storeSpec;
+  auto colon = storeSpec.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return storeSpec;
+  return storeSpec.substr(0, colon + 1) + "***" + storeSpec.substr(at);
 }
 
 std::string cpUsage() {

@@ -35,6 +35,9 @@ struct ConfigResult {
 ConfigResult loadCpConfig(const std::vector<std::string>& args,
                           const std::map<std::string, std::string>& env);
 
+// "postgres://user:secret@host/db" → "postgres://user:***@host/db": for logs and errors.
+std::string redactCredentials(const std::string& storeSpec);
+
 // The text printed by `braid-cp run --help`.
 std::string cpUsage();
 

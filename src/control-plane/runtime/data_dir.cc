@@ -30,12 +30,23 @@ std::string writeFileMode(const std::string& path, const std::string& content, m
 
 std::string ensureDataDir(const std::string& dir) {
   std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    // An existing directory keeps its mode (it may be shared, like /tmp); the secrets in it are
+    // written 0600 anyway.
+    if (!fs::is_directory(dir, ec)) return "data dir " + dir + " is not a directory";
+    return "";
+  }
   fs::create_directories(dir, ec);
   if (ec) return "cannot create data dir " + dir + ": " + ec.message();
   if (::chmod(dir.c_str(), 0700) != 0) {
     return "cannot set permissions of " + dir + ": " + std::strerror(errno);
   }
   return "";
+}
+
+void removePortsFile(const std::string& dir) {
+  std::error_code ec;
+  fs::remove(dir + "/ports.json", ec);
 }
 
 bool loadOrCreateAdminToken(const std::string& dir, std::string& token, std::string& error) {

@@ -7,7 +7,8 @@
 
 namespace braid::runtime {
 
-// Creates the directory (mode 0700) if missing. Returns "" or an error.
+// Creates the directory (mode 0700) if missing; an existing one keeps its mode. Returns "" or an
+// error.
 std::string ensureDataDir(const std::string& dir);
 
 // Reads DATA_DIR/admin-token, creating it (32 random bytes, hex, mode 0600) on first start.
@@ -16,6 +17,10 @@ bool loadOrCreateAdminToken(const std::string& dir, std::string& token, std::str
 
 // Writes {"api":N,…} to DATA_DIR/ports.json atomically (temp file + rename), so readers never
 // see a partial file.
+// Removes a ports.json left by an earlier run, so that readers waiting for the file never read
+// the previous run's ports.
+void removePortsFile(const std::string& dir);
+
 std::string writePortsFile(const std::string& dir, const std::map<std::string, int>& ports);
 
 }  // namespace braid::runtime

@@ -72,6 +72,10 @@ TEST(DocumentLimits, YamlRefusesDuplicateKeysAndHugeExpansions) {
   }
   auto docs = parseYaml(laughs);
   EXPECT_NE(docs.error.find("too large"), std::string::npos) << docs.error;
+  // Aliases of one big scalar: few nodes, but every use copies the bytes.
+  std::string big = "a: &x " + std::string(1 << 20, 'y') + "\nb:\n";
+  for (int i = 0; i < 100; ++i) big += "- *x\n";
+  EXPECT_NE(parseYaml(big).error.find("bytes of values"), std::string::npos);
   std::string deep(100, '[');
   EXPECT_NE(parseYaml("a: " + deep + "\n").error, "");
 }

@@ -272,6 +272,31 @@ TEST_F(ApiHandlerTest, RefusesTheInvalidCorpusWithItsGoldenMessages) {
   EXPECT_GE(checked, 40u);
 }
 
+TEST_F(ApiHandlerTest, LoopbackIsAdminOnlyUnderALoopbackHostName) {
+  // DNS rebinding: a browser connects from loopback but names the attacker's host.
+  http::Request r;
+  r.method = "GET";
+  r.target = r.path = "/meshes";
+  r.fromLoopback = true;
+  r.headers = {{"host", "evil.example.com:5681"}};
+  EXPECT_EQ(handler_->handle(r).status, 401);
+  for (const char* host : {"localhost:5681", "127.0.0.1", "[::1]:5681", "127.0.0.2:80"}) {
+    r.headers = {{"host", host}};
+    EXPECT_EQ(handler_->handle(r).status, 200) << host;
+  }
+}
+
+TEST_F(ApiHandlerTest, HostileRequestsGetClientErrorsNotServerErrors) {
+  putMesh("default");
+  EXPECT_EQ(call("GET", "/meshes/default/meshtimeouts/\xff\xfe").status, 404);
+  auto r = call("PUT", "/meshes/default", R"({"type":"Mesh","name":"default","x":1e400})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  call("BREW", "/meshes");
+  auto metrics = call("GET", "/metrics").body;
+  EXPECT_EQ(metrics.find("BREW"), std::string::npos);
+  EXPECT_NE(metrics.find("method=\"OTHER\""), std::string::npos) << metrics;
+}
+
 TEST_F(ApiHandlerTest, MetricsCountRequests) {
   putMesh("default");
   auto r = call("GET", "/metrics");

@@ -62,6 +62,21 @@ TEST(CpConfig, ReportsEveryProblem) {
   std::remove(file.c_str());
 }
 
+TEST(CpConfig, EmptyFileValuesLeaveDefaults) {
+  std::string file = writeTemp("zone:\nstore: memory\n");
+  auto r = loadCpConfig({"--config", file}, {});
+  EXPECT_TRUE(r.errors.empty()) << r.errors[0];
+  EXPECT_EQ(r.config.zone, "");
+  std::remove(file.c_str());
+}
+
+TEST(CpConfig, RedactsStoreCredentials) {
+  EXPECT_EQ(redactCredentials("postgres://braid:s3cret@db:5432/braid?sslmode=require"),
+            "postgres://braid:***@db:5432/braid?sslmode=require");
+  EXPECT_EQ(redactCredentials("postgres://db/braid"), "postgres://db/braid");
+  EXPECT_EQ(redactCredentials("sqlite:/var/lib/braid/braid.db"), "sqlite:/var/lib/braid/braid.db");
+}
+
 TEST(CpConfig, HelpAndMissingValues) {
   EXPECT_TRUE(loadCpConfig({"--help"}, {}).helpRequested);
   auto r = loadCpConfig({"--store"}, {});
