@@ -55,6 +55,21 @@ Json parseResponseJson(const HttpResponse& response, const std::string& what) {
   return body;
 }
 
+std::string relativeTarget(const std::string& next) {
+  // The API's `next` is an absolute URL built from the Host it was sent. Only its path and query
+  // are used, against the --api address: the token must never follow a link to another origin.
+  if (next.empty()) return next;
+  std::string target = next;
+  if (auto scheme = next.find("://"); scheme != std::string::npos) {
+    auto slash = next.find('/', scheme + 3);
+    target = slash == std::string::npos ? "/" : next.substr(slash);
+  }
+  if (target.empty() || target[0] != '/') {
+    throw CliError("the control plane sent an invalid \"next\" link: " + next);
+  }
+  return target;
+}
+
 Json fetchAllPages(ApiClient& client, const std::string& path) {
   Json items = Json::array();
   std::set<std::string> seen;
@@ -69,7 +84,7 @@ Json fetchAllPages(ApiClient& client, const std::string& path) {
       throw CliError("the control plane sent a list without \"items\" for " + path);
     }
     for (const auto& item : *pageItems) items.push_back(item);
-    next = stringField(page, "next");
+    next = relativeTarget(stringField(page, "next"));
   }
   Json list = Json::object();
   list["total"] = items.size();

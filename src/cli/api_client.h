@@ -50,6 +50,8 @@ Json parseResponseJson(const HttpResponse& response, const std::string& what);
 
 // Fetches a paged list (`{"total","items","next"}`), following `next` until it is null, and
 // returns one list object holding every item, with `next` null. Throws CliError on API errors.
+// The path and query of a list's `next` link, to be sent to the --api address.
+std::string relativeTarget(const std::string& next);
 Json fetchAllPages(ApiClient& client, const std::string& path);
 
 }  // namespace braid::cli

@@ -37,8 +37,9 @@ class CurlApiClient : public ApiClient {
                        const std::string& body) override {
     std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
     if (!curl) throw CliError("cannot initialise libcurl");
-    bool absolute = target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0;
-    std::string url = absolute ? target : baseUrl_ + target;
+    // Requests only ever go to the --api address (with the token): targets are paths.
+    if (target.empty() || target[0] != '/') throw CliError("invalid request target " + target);
+    std::string url = baseUrl_ + target;
 
     curl_slist* raw = nullptr;
     raw = curl_slist_append(raw, "Accept: application/json");

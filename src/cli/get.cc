@@ -52,7 +52,7 @@ void runGet(const GetOptions& options, CliContext& ctx) {
       *ctx.out << resourceTable(type, Json::array({doc}), ctx.now());
       break;
     case OutputFormat::kYaml:
-      *ctx.out << toYaml(doc);
+      *ctx.out << resourceYaml(doc);
       break;
     case OutputFormat::kJson:
       *ctx.out << prettyJson(doc);

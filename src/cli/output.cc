@@ -250,11 +250,19 @@ std::string resourceTable(const ResourceType& type, const Json& items, TimePoint
   return formatTable(headers, rows);
 }
 
+std::string resourceYaml(const Json& document) {
+  // `version` is the store's, not part of the resource: leaving it out lets the output be applied
+  // anywhere (another control plane, a restore) and, unchanged, is still a no-op here.
+  Json copy = document;
+  if (copy.is_object()) copy.erase("version");
+  return toYaml(copy);
+}
+
 std::string yamlDocuments(const Json& items) {
   std::string out;
   for (const auto& item : items) {
     if (!out.empty()) out += "---\n";
-    out += toYaml(item);
+    out += resourceYaml(item);
   }
   return out;
 }

@@ -35,6 +35,8 @@ std::string targetRefSummary(const Json& targetRef);  // "MeshService/backend"
 std::string resourceTable(const ResourceType& type, const Json& items, TimePoint now);
 
 // Documents as YAML, separated by "---" lines; each one can be given back to `apply`.
+// One resource as re-appliable YAML (without the store's `version`).
+std::string resourceYaml(const Json& document);
 std::string yamlDocuments(const Json& items);
 
 // Pretty JSON with a final newline.

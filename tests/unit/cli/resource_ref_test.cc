@@ -88,3 +88,18 @@ TEST(MeshFor, DefaultsAndGlobalTypes) {
 
 }  // namespace
 }  // namespace braid::cli
+
+namespace braid::cli {
+namespace {
+
+TEST(RelativeTarget, KeepsOnlyPathAndQueryOfNextLinks) {
+  EXPECT_EQ(relativeTarget("http://cp.example.com:5681/meshes?offset=100&size=100"),
+            "/meshes?offset=100&size=100");
+  EXPECT_EQ(relativeTarget("http://evil.example.com/x"), "/x");
+  EXPECT_EQ(relativeTarget("/meshes?offset=2"), "/meshes?offset=2");
+  EXPECT_EQ(relativeTarget(""), "");
+  EXPECT_THROW(relativeTarget("@evil.example.com/x"), CliError);
+}
+
+}  // namespace
+}  // namespace braid::cli
