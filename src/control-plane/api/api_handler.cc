@@ -319,11 +319,19 @@ http::Response ApiHandler::deleteResource(const ResourceType& type, const std::s
   if (result.error) return storeFailure(result.error);
 
   if (type.name == "Mesh") {
-    // A mesh owns its resources (as in Kuma): deleting it deletes them.
+    // A mesh owns its resources (as in Kuma): deleting it deletes them. The mesh goes first, so
+    // writes into it are refused from then on. Not one transaction: a failure part-way is
+    // reported, and deleting the mesh again (after re-creating it) finishes the job.
     for (const auto* t : allResourceTypes()) {
       if (t->scope != Scope::kMesh) continue;
       auto owned = store_.list({.type = t->name, .mesh = name, .offset = 0, .limit = -1});
-      for (const auto& record : owned.records) store_.remove(record.key, std::nullopt);
+      if (owned.error) return storeFailure(owned.error);
+      for (const auto& record : owned.records) {
+        auto removed = store_.remove(record.key, std::nullopt);
+        if (removed.error && removed.error.code != store::ErrorCode::kNotFound) {
+          return storeFailure(removed.error);
+        }
+      }
     }
   }
   return http::Response::json(200, Json::object().dump());
