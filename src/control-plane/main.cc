@@ -92,6 +92,7 @@ int run(const std::vector<std::string>& args) {
   http::ServerOptions serverOptions;
   serverOptions.address = config.apiAddress;
   serverOptions.handler = [&handler](const http::Request& r) { return handler.handle(r); };
+  serverOptions.screenHead = [&handler](const http::Request& r) { return handler.screenHead(r); };
   http::Server apiServer(serverOptions);
   std::string error;
   if (!apiServer.start(error)) return fail("cannot serve the API on " + config.apiAddress + ": " + error);

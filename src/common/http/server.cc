@@ -104,6 +104,7 @@ struct Server::Impl {
   ReadStatus readSome(int fd, Clock::time_point deadline, std::string& out) const;
   bool writeAll(int fd, std::string_view data) const;
   Response dispatch(ParsedRequest&& parsed, const std::string& remoteAddress) const;
+  std::optional<Response> screen(const ParsedRequest& head, const std::string& remoteAddress) const;
 
   ServerOptions options;
   int listenFd = -1;
@@ -290,6 +291,23 @@ bool Server::Impl::writeAll(int fd, std::string_view data) const {
   return true;
 }
 
+std::optional<Response> Server::Impl::screen(const ParsedRequest& head,
+                                             const std::string& remoteAddress) const {
+  if (!options.screenHead) return std::nullopt;
+  Request request;
+  request.method = head.method;
+  request.target = head.target;
+  request.headers = head.headers;
+  request.remoteAddress = remoteAddress;
+  request.fromLoopback = isLoopbackAddress(remoteAddress);
+  try {
+    return options.screenHead(request);
+  } catch (const std::exception& e) {
+    log::error("http head screen threw", {{"error", e.what()}});
+    return errorResponse(500, "internal error");
+  }
+}
+
 Response Server::Impl::dispatch(ParsedRequest&& parsed, const std::string& remoteAddress) const {
   Request request;
   request.method = std::move(parsed.method);
@@ -367,6 +385,13 @@ void Server::Impl::serve(Connection& connection) {
       }
       case RequestParser::Event::kHead:
         headDeadline = Clock::time_point{};
+        if (auto refusal = screen(parser.request(), connection.remoteAddress)) {
+          const std::string out =
+              serializeResponse(*refusal, ResponseFraming{parser.request().method == "HEAD",
+                                                          true, false});
+          if (writeAll(fd, out)) lingeringClose(fd);
+          return;
+        }
         if (parser.request().expectContinue && parser.request().expectsBody() &&
             !writeAll(fd, "HTTP/1.1 100 Continue\r\n\r\n")) {
           return;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,9 +44,16 @@ struct Response {
 
 using Handler = std::function<Response(const Request&)>;
 
+// Called once a request's head has arrived, before its body is read (and before any
+// `100 Continue`), with method, target, headers and the peer set (no path, query or body).
+// Returning a response refuses the request with it and closes the connection: so that, for
+// example, an unauthenticated client cannot make the server buffer a large body.
+using HeadScreen = std::function<std::optional<Response>(const Request&)>;
+
 struct ServerOptions {
   std::string address = "127.0.0.1:0";  // HOST:PORT; port 0 picks a free port
   Handler handler;
+  HeadScreen screenHead = nullptr;  // optional
   size_t maxHeaderBytes = 60 * 1024;
   size_t maxHeaders = 100;
   size_t maxBodyBytes = 8 * 1024 * 1024;

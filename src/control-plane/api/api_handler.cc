@@ -56,6 +56,11 @@ std::string documentText(const ResourceType& type, const store::Record& record) 
   return out;
 }
 
+http::Response unauthorized() {
+  return problem(401, "Unauthorized",
+                 "requests from outside loopback need 'Authorization: Bearer <token>'");
+}
+
 http::Response methodNotAllowed(const std::string& method) {
   return problem(405, "Method not allowed", "method " + method + " is not allowed here");
 }
@@ -69,8 +74,7 @@ http::Response ApiHandler::handle(const http::Request& request) {
   auto start = std::chrono::steady_clock::now();
   http::Response response;
   if (!isAuthorized(request, options_.auth)) {
-    response = problem(401, "Unauthorized",
-                       "requests from outside loopback need 'Authorization: Bearer <token>'");
+    response = unauthorized();
   } else {
     try {
       response = route(request, splitPath(request.path));
@@ -82,6 +86,13 @@ http::Response ApiHandler::handle(const http::Request& request) {
   std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
   metrics_.recordRequest(request.method, response.status, elapsed.count());
   return response;
+}
+
+std::optional<http::Response> ApiHandler::screenHead(const http::Request& head) {
+  if (isAuthorized(head, options_.auth)) return std::nullopt;
+  http::Response refusal = unauthorized();
+  metrics_.recordRequest(head.method, refusal.status, 0);
+  return refusal;
 }
 
 http::Response ApiHandler::route(const http::Request& request, const Segments& path) {

@@ -30,6 +30,8 @@ class ApiHandler {
   ApiHandler(store::Store& store, DataplaneInsights& insights, ApiOptions options);
 
   http::Response handle(const http::Request& request);
+  // For ServerOptions::screenHead: refuses unauthorised requests before their body is read.
+  std::optional<http::Response> screenHead(const http::Request& head);
 
  private:
   using Segments = std::vector<std::string>;

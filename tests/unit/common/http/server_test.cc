@@ -159,6 +159,32 @@ TEST_F(ServerTest, ExpectContinueGets100BeforeTheBody) {
   EXPECT_TRUE(big.closedByPeer());
 }
 
+TEST_F(ServerTest, ScreenedHeadsAreRefusedBeforeTheirBody) {
+  ServerOptions options;
+  options.screenHead = [](const Request& head) -> std::optional<Response> {
+    if (head.header("authorization") == "Bearer ok") return std::nullopt;
+    return Response::text(401, "no");
+  };
+  startServer(std::move(options));
+  // The body is announced but never sent: the refusal must not wait for it (nor send 100).
+  RawClient client;
+  ASSERT_TRUE(connect(client));
+  ASSERT_TRUE(client.send(
+      "PUT /x HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 8000000\r\n\r\n"));
+  const RawResponse refused = client.readResponse();
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_TRUE(client.closedByPeer());
+  EXPECT_EQ(handled(), 0u);
+
+  RawClient allowed;
+  ASSERT_TRUE(connect(allowed));
+  ASSERT_TRUE(allowed.send(
+      "PUT /x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ok\r\nContent-Length: 2\r\n\r\nhi"));
+  const RawResponse ok = allowed.readResponse();
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.body, "PUT /x hi");
+}
+
 TEST_F(ServerTest, HeadHasLengthButNoBody) {
   startServer();
   RawClient client;
