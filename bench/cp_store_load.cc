@@ -41,8 +41,8 @@ class Connection {
               std::string& body) {
     std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
     if (!payload.empty() || method == "PUT") {
-      req += "Content-Type: application/json\r\nContent-Length: " +
-             std::to_string(payload.size()) + "\r\n";
+      req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(payload.size()) +
+             "\r\n";
     }
     req += "\r\n" + payload;
     for (size_t sent = 0; sent < req.size();) {
@@ -95,10 +95,14 @@ int main(int argc, char** argv) {
   std::string mesh = "default";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
-    if (flag == "--port") port = std::atoi(argv[i + 1]);
-    else if (flag == "--count") count = std::atoi(argv[i + 1]);
-    else if (flag == "--connections") connections = std::atoi(argv[i + 1]);
-    else if (flag == "--mesh") mesh = argv[i + 1];
+    if (flag == "--port")
+      port = std::atoi(argv[i + 1]);
+    else if (flag == "--count")
+      count = std::atoi(argv[i + 1]);
+    else if (flag == "--connections")
+      connections = std::atoi(argv[i + 1]);
+    else if (flag == "--mesh")
+      mesh = argv[i + 1];
   }
   if (port == 0) {
     std::fprintf(stderr, "usage: cp_store_load --port P [--count N] [--connections C]\n");
@@ -139,8 +143,9 @@ int main(int argc, char** argv) {
   auto listStart = std::chrono::steady_clock::now();
   int listed = 0, pages = 0;
   for (int offset = 0;; offset += 1000) {
-    int s = c.request("GET", "/meshes/" + mesh + "/meshtimeouts?size=1000&offset=" +
-                                 std::to_string(offset), "", body);
+    int s = c.request(
+        "GET", "/meshes/" + mesh + "/meshtimeouts?size=1000&offset=" + std::to_string(offset), "",
+        body);
     if (s != 200) {
       std::fprintf(stderr, "list failed: %d\n", s);
       return 1;

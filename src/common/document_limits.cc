@@ -30,8 +30,8 @@ std::optional<Json> parseJsonBounded(std::string_view text, std::string& error,
         break;
       case Json::parse_event_t::key:
         if (!keysAtDepth.empty() && ++keysAtDepth.back() > limits.maxKeysPerObject) {
-          throw LimitExceeded("an object has more than " +
-                              std::to_string(limits.maxKeysPerObject) + " members");
+          throw LimitExceeded("an object has more than " + std::to_string(limits.maxKeysPerObject) +
+                              " members");
         }
         break;
       case Json::parse_event_t::value:

@@ -21,7 +21,11 @@ size_t invalidUtf8Offset(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 0;
     if (len == 0 || i + len > s.size()) return i;
     uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
     for (size_t k = 1; k < len; ++k) {
@@ -72,8 +76,8 @@ class DocumentBuilder {
         Frame f;
         f.isMapping = mapping;
         f.value = mapping ? Json::object() : Json::array();
-        const yaml_char_t* anchor = mapping ? e.data.mapping_start.anchor
-                                            : e.data.sequence_start.anchor;
+        const yaml_char_t* anchor =
+            mapping ? e.data.mapping_start.anchor : e.data.sequence_start.anchor;
         if (anchor) f.anchor = reinterpret_cast<const char*>(anchor);
         f.nodesAtStart = countNode(e);
         f.bytesAtStart = bytes_;
@@ -134,13 +138,12 @@ class DocumentBuilder {
   };
 
   [[noreturn]] void fail(const yaml_event_t& e, const std::string& what) {
-    throw YamlError{"invalid YAML at line " + std::to_string(e.start_mark.line + 1) +
-                    ", column " + std::to_string(e.start_mark.column + 1) + ": " + what};
+    throw YamlError{"invalid YAML at line " + std::to_string(e.start_mark.line + 1) + ", column " +
+                    std::to_string(e.start_mark.column + 1) + ": " + what};
   }
 
   std::string tooLarge() const {
-    return "the document is too large: more than " + std::to_string(limits_.maxNodes) +
-           " values";
+    return "the document is too large: more than " + std::to_string(limits_.maxNodes) + " values";
   }
 
   size_t countNode(const yaml_event_t& e) {
@@ -153,8 +156,7 @@ class DocumentBuilder {
       fail(e, "map keys must be plain strings");
     }
     if (stack_.size() >= limits_.maxDepth) {
-      fail(e, "the document is nested deeper than " + std::to_string(limits_.maxDepth) +
-                  " levels");
+      fail(e, "the document is nested deeper than " + std::to_string(limits_.maxDepth) + " levels");
     }
   }
 

@@ -25,8 +25,11 @@ void emit(YAML::Emitter& out, const Json& value) {
       break;
     case Json::value_t::string: {
       const auto& s = value.get_ref<const std::string&>();
-      if (!resolvePlainScalar(s).is_string() || s.find_first_of(":#{}[],&*!|>'\"%@`") != std::string::npos ||
-          s.find('\n') != std::string::npos || (!s.empty() && (s.front() == ' ' || s.back() == ' ' || s.front() == '-' || s.front() == '?'))) {
+      if (!resolvePlainScalar(s).is_string() ||
+          s.find_first_of(":#{}[],&*!|>'\"%@`") != std::string::npos ||
+          s.find('\n') != std::string::npos ||
+          (!s.empty() &&
+           (s.front() == ' ' || s.back() == ' ' || s.front() == '-' || s.front() == '?'))) {
         out << YAML::DoubleQuoted << s;
       } else {
         out << s;

@@ -95,7 +95,8 @@ int run(const std::vector<std::string>& args) {
   serverOptions.screenHead = [&handler](const http::Request& r) { return handler.screenHead(r); };
   http::Server apiServer(serverOptions);
   std::string error;
-  if (!apiServer.start(error)) return fail("cannot serve the API on " + config.apiAddress + ": " + error);
+  if (!apiServer.start(error))
+    return fail("cannot serve the API on " + config.apiAddress + ": " + error);
   log::info("API server listening",
             {{"address", config.apiAddress}, {"port", std::to_string(apiServer.port())}});
 
@@ -118,9 +119,10 @@ int run(const std::vector<std::string>& args) {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-    std::printf("Usage: braid-cp run [FLAGS]   start the control plane\n"
-                "       braid-cp version       print the version\n\n%s",
-                braid::runtime::cpUsage().c_str());
+    std::printf(
+        "Usage: braid-cp run [FLAGS]   start the control plane\n"
+        "       braid-cp version       print the version\n\n%s",
+        braid::runtime::cpUsage().c_str());
     return args.empty() ? 1 : 0;
   }
   if (args[0] == "version") {

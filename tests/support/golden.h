@@ -3,10 +3,10 @@
 // Golden files: expected output kept beside the test data. Run a test with BRAID_UPDATE_GOLDEN=1
 // to rewrite them from the current output (then review the diff).
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 #include <sstream>
 #include <string>
 #include <vector>

@@ -386,9 +386,8 @@ void Server::Impl::serve(Connection& connection) {
       case RequestParser::Event::kHead:
         headDeadline = Clock::time_point{};
         if (auto refusal = screen(parser.request(), connection.remoteAddress)) {
-          const std::string out =
-              serializeResponse(*refusal, ResponseFraming{parser.request().method == "HEAD",
-                                                          true, false});
+          const std::string out = serializeResponse(
+              *refusal, ResponseFraming{parser.request().method == "HEAD", true, false});
           if (writeAll(fd, out)) lingeringClose(fd);
           return;
         }

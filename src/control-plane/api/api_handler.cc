@@ -1,7 +1,7 @@
 #include "control-plane/api/api_handler.h"
 
-#include <chrono>
 #include <charconv>
+#include <chrono>
 
 #include "common/document_limits.h"
 #include "common/log.h"
@@ -51,8 +51,10 @@ std::string documentText(const ResourceType& type, const store::Record& record) 
   if (record.version > 0) out += ",\"version\":" + std::to_string(record.version);
   // The content is a canonical JSON object: splice its members in after the envelope.
   const std::string& c = record.content;
-  if (c.size() > 2) out += "," + c.substr(1, c.size() - 1);
-  else out += "}";
+  if (c.size() > 2)
+    out += "," + c.substr(1, c.size() - 1);
+  else
+    out += "}";
   return out;
 }
 
@@ -111,8 +113,8 @@ http::Response ApiHandler::route(const http::Request& request, const Segments& p
 
   if (path[0] == "meshes") {
     const ResourceType& meshType = *findTypeByName("Mesh");
-    if (path.size() == 1) return get ? listResources(request, meshType, std::nullopt)
-                                     : methodNotAllowed(method);
+    if (path.size() == 1)
+      return get ? listResources(request, meshType, std::nullopt) : methodNotAllowed(method);
     const std::string& mesh = path[1];
     if (path.size() == 2) return resourceEndpoint(request, meshType, "", mesh);
 
@@ -173,9 +175,8 @@ http::Response ApiHandler::metrics() {
   return r;
 }
 
-http::Response ApiHandler::resourceEndpoint(const http::Request& request,
-                                            const ResourceType& type, const std::string& mesh,
-                                            const std::string& name) {
+http::Response ApiHandler::resourceEndpoint(const http::Request& request, const ResourceType& type,
+                                            const std::string& mesh, const std::string& name) {
   if (request.method == "GET" || request.method == "HEAD") return getResource(type, mesh, name);
   if (request.method == "PUT") return putResource(request, type, mesh, name);
   if (request.method == "DELETE") return deleteResource(type, mesh, name);
@@ -206,7 +207,10 @@ http::Response ApiHandler::listResources(const http::Request& request, const Res
   int64_t offset = 0, size = options_.defaultPageSize;
   if (request.hasQueryParam("offset")) {
     auto v = parseNonNegative(request.queryParam("offset"));
-    if (v) offset = *v; else errors.add("offset", "must be a non-negative integer");
+    if (v)
+      offset = *v;
+    else
+      errors.add("offset", "must be a non-negative integer");
   }
   if (request.hasQueryParam("size")) {
     auto v = parseNonNegative(request.queryParam("size"));
@@ -250,14 +254,15 @@ http::Response ApiHandler::getResource(const ResourceType& type, const std::stri
 }
 
 std::optional<http::Response> ApiHandler::refuseWriteForMode(const ResourceType& type) const {
-  bool fromGlobal = type.name == "Mesh" || type.layout == Layout::kPolicy ||
-                    type.name == "ExternalService";
-  bool fromZone = type.name == "Dataplane" || type.name == "ZoneIngress" ||
-                  type.name == "ZoneEgress";
+  bool fromGlobal =
+      type.name == "Mesh" || type.layout == Layout::kPolicy || type.name == "ExternalService";
+  bool fromZone =
+      type.name == "Dataplane" || type.name == "ZoneIngress" || type.name == "ZoneEgress";
   if (options_.mode == "zone" && fromGlobal) {
     return problem(409, "Conflict",
-                   type.name + " resources are managed by the global control plane: apply them "
-                               "there and they reach this zone");
+                   type.name +
+                       " resources are managed by the global control plane: apply them "
+                       "there and they reach this zone");
   }
   if (options_.mode == "global" && fromZone) {
     return problem(409, "Conflict",
@@ -303,9 +308,10 @@ http::Response ApiHandler::putResource(const http::Request& request, const Resou
   auto result = store_.put({type.name, type.scope == Scope::kMesh ? mesh : "", name},
                            resource.content.dump(), parsed.expectedVersion);
   if (result.error.code == store::ErrorCode::kConflict) {
-    return problem(409, "Conflict", describe(type, mesh, name) + " changed since version " +
-                                        std::to_string(parsed.expectedVersion.value_or(0)) +
-                                        ": " + result.error.message);
+    return problem(409, "Conflict",
+                   describe(type, mesh, name) + " changed since version " +
+                       std::to_string(parsed.expectedVersion.value_or(0)) + ": " +
+                       result.error.message);
   }
   if (result.error) return storeFailure(result.error);
 
@@ -322,8 +328,8 @@ http::Response ApiHandler::deleteResource(const ResourceType& type, const std::s
   }
   if (auto refusal = refuseWriteForMode(type)) return *refusal;
 
-  auto result = store_.remove({type.name, type.scope == Scope::kMesh ? mesh : "", name},
-                              std::nullopt);
+  auto result =
+      store_.remove({type.name, type.scope == Scope::kMesh ? mesh : "", name}, std::nullopt);
   if (result.error.code == store::ErrorCode::kNotFound) {
     return notFound(describe(type, mesh, name) + " not found");
   }
@@ -405,8 +411,7 @@ http::Response ApiHandler::dataplaneInspection(const std::string& mesh, const st
     return http::Response::json(200, body.dump());
   }
   if (what == "_config") {
-    return notFound("no proxy configuration has been generated for " +
-                    describe(type, mesh, name) +
+    return notFound("no proxy configuration has been generated for " + describe(type, mesh, name) +
                     ": this control plane does not run the dataplane server yet");
   }
   return notFound("no such endpoint: " + what);

@@ -8,8 +8,8 @@ namespace braid::api {
 void ApiMetrics::recordRequest(const std::string& method, int status, double seconds) {
   // Methods are client-chosen tokens: unknown ones share one label so that the series (and this
   // map) stay bounded.
-  static const std::set<std::string> kMethods = {"GET", "HEAD", "PUT", "POST", "DELETE",
-                                                 "PATCH", "OPTIONS"};
+  static const std::set<std::string> kMethods = {"GET",    "HEAD",  "PUT",    "POST",
+                                                 "DELETE", "PATCH", "OPTIONS"};
   const std::string label = kMethods.count(method) ? method : "OTHER";
   std::lock_guard lock(mutex_);
   requests_[{label, status}]++;

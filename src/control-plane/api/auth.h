@@ -11,7 +11,7 @@
 namespace braid::api {
 
 struct AuthOptions {
-  std::string adminToken;        // from DATA_DIR/admin-token
+  std::string adminToken;  // from DATA_DIR/admin-token
   bool loopbackIsAdmin = true;
 };
 

@@ -1,10 +1,10 @@
 #include "control-plane/resources/common_rules.h"
 
 #include <arpa/inet.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <cctype>
-#include <re2/re2.h>
 
 namespace braid::rules {
 
@@ -25,30 +25,31 @@ std::string lower(std::string s) {
 }
 
 S tagMap(bool selector) {
-  return S::map(S::string()).check([selector](const Json& v, const std::string& path,
-                                              FieldErrors& errors) {
-    static const RE2 kKey("[A-Za-z0-9.\\-_:/]+");
-    static const RE2 kValue("[A-Za-z0-9.\\-_:]+");
-    static const RE2 kSelectorValue("[A-Za-z0-9.\\-_:/]+|\\*");
-    for (const auto& [key, value] : v.items()) {
-      std::string field = joinPath(path, key);
-      if (key.empty() || !RE2::FullMatch(key, kKey)) {
-        errors.add(field, "tag name must consist of alphanumeric characters, dots, dashes, "
-                          "slashes, colons and underscores");
-      }
-      const auto& s = value.get_ref<const std::string&>();
-      if (s.empty()) {
-        errors.add(field, "tag value must be non-empty");
-      } else if (!RE2::FullMatch(s, selector ? kSelectorValue : kValue)) {
-        errors.add(field, selector ? "tag value must consist of alphanumeric characters, dots, "
-                                     "dashes, slashes, colons and underscores, or be '*'"
-                                   : "tag value must consist of alphanumeric characters, dots, "
-                                     "dashes, colons and underscores");
-      } else if (key == kProtocolTag && !contains(protocols(), lower(s)) && s != "*") {
-        errors.add(field, "tag value " + schema::msg::oneOf(protocols()));
-      }
-    }
-  });
+  return S::map(S::string())
+      .check([selector](const Json& v, const std::string& path, FieldErrors& errors) {
+        static const RE2 kKey("[A-Za-z0-9.\\-_:/]+");
+        static const RE2 kValue("[A-Za-z0-9.\\-_:]+");
+        static const RE2 kSelectorValue("[A-Za-z0-9.\\-_:/]+|\\*");
+        for (const auto& [key, value] : v.items()) {
+          std::string field = joinPath(path, key);
+          if (key.empty() || !RE2::FullMatch(key, kKey)) {
+            errors.add(field,
+                       "tag name must consist of alphanumeric characters, dots, dashes, "
+                       "slashes, colons and underscores");
+          }
+          const auto& s = value.get_ref<const std::string&>();
+          if (s.empty()) {
+            errors.add(field, "tag value must be non-empty");
+          } else if (!RE2::FullMatch(s, selector ? kSelectorValue : kValue)) {
+            errors.add(field, selector ? "tag value must consist of alphanumeric characters, dots, "
+                                         "dashes, slashes, colons and underscores, or be '*'"
+                                       : "tag value must consist of alphanumeric characters, dots, "
+                                         "dashes, colons and underscores");
+          } else if (key == kProtocolTag && !contains(protocols(), lower(s)) && s != "*") {
+            errors.add(field, "tag value " + schema::msg::oneOf(protocols()));
+          }
+        }
+      });
 }
 
 bool has(const Json& obj, const char* key) {
@@ -167,8 +168,8 @@ S tagSelector() { return tagMap(true); }
 
 const std::vector<std::string>& allTargetRefKinds() {
   static const std::vector<std::string> kKinds = {
-      kMesh,         kMeshSubset,          kMeshService,         kMeshServiceSubset,
-      kDataplane,    "MeshExternalService", "MeshMultiZoneService", "MeshGateway",
+      kMesh,          kMeshSubset,           kMeshService,           kMeshServiceSubset,
+      kDataplane,     "MeshExternalService", "MeshMultiZoneService", "MeshGateway",
       "MeshHTTPRoute"};
   return kKinds;
 }
@@ -251,7 +252,8 @@ S dataSource() {
         int set = 0;
         for (const char* k : {"secret", "file", "inline", "inlineString"}) set += has(v, k);
         if (set != 1) {
-          errors.add(path, "exactly one of 'secret', 'file', 'inline' or 'inlineString' must be set");
+          errors.add(path,
+                     "exactly one of 'secret', 'file', 'inline' or 'inlineString' must be set");
         }
         if (has(v, "secret")) {
           errors.add(joinPath(path, "secret"),
@@ -304,8 +306,8 @@ bool isValidSpiffeId(const std::string& id) {
   size_t pos = 0;
   while (pos < path.size()) {
     size_t next = path.find('/', pos + 1);
-    std::string segment = path.substr(pos + 1, next == std::string::npos ? std::string::npos
-                                                                         : next - pos - 1);
+    std::string segment =
+        path.substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos - 1);
     if (segment.empty() || segment == "." || segment == ".." ||
         !RE2::FullMatch(segment, kSegment)) {
       return false;
@@ -323,8 +325,7 @@ bool isValidRegex(const std::string& pattern) {
 }
 
 bool isDnsSubdomain(const std::string& s) {
-  static const RE2 kSubdomain(
-      "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  static const RE2 kSubdomain("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
   return !s.empty() && s.size() <= 253 && RE2::FullMatch(s, kSubdomain);
 }
 

@@ -38,11 +38,11 @@ bool isSupportedKind(const std::string& kind);
 
 // Where a targetRef sits; decides e.g. whether `sectionName` is allowed on a Dataplane ref.
 enum class RefPosition {
-  kTop,          // spec.targetRef
-  kTopInbound,   // spec.targetRef of a policy that has from/rules (sectionName allowed)
-  kTo,           // to[].targetRef
-  kFrom,         // from[].targetRef
-  kBackend,      // backendRefs[] (adds weight and port)
+  kTop,         // spec.targetRef
+  kTopInbound,  // spec.targetRef of a policy that has from/rules (sectionName allowed)
+  kTo,          // to[].targetRef
+  kFrom,        // from[].targetRef
+  kBackend,     // backendRefs[] (adds weight and port)
 };
 
 // A targetRef object accepting `allowedKinds` (Kuma's list for that position; unsupported ones

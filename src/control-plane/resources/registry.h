@@ -11,8 +11,8 @@ namespace braid {
 const std::vector<const ResourceType*>& allResourceTypes();
 
 // Lookups; nullptr when unknown.
-const ResourceType* findTypeByName(std::string_view name);      // "MeshTimeout"
-const ResourceType* findTypeByPlural(std::string_view plural);  // "meshtimeouts"
+const ResourceType* findTypeByName(std::string_view name);          // "MeshTimeout"
+const ResourceType* findTypeByPlural(std::string_view plural);      // "meshtimeouts"
 const ResourceType* findTypeBySingular(std::string_view singular);  // "meshtimeout"
 
 }  // namespace braid

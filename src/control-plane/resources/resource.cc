@@ -114,8 +114,7 @@ const Json& Resource::body() const {
 
 void validateResourceName(const std::string& name, const std::string& path, bool isMesh,
                           FieldErrors& errors) {
-  static const RE2 kSubdomain(
-      "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  static const RE2 kSubdomain("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
   if (name.empty()) {
     errors.add(path, "must not be empty");
     return;
@@ -160,8 +159,8 @@ ParsedResource parseResource(const Json& document) {
   if (!type) {
     std::vector<std::string> names;
     for (const auto* rt : allResourceTypes()) names.push_back(rt->name);
-    out.errors.add("type", "unknown resource type '" + t->get<std::string>() + "': " +
-                               schema::msg::oneOf(names));
+    out.errors.add("type", "unknown resource type '" + t->get<std::string>() +
+                               "': " + schema::msg::oneOf(names));
     return out;
   }
   return parseWith(*type, document);

@@ -167,7 +167,9 @@ S S::enumOf(std::vector<std::string> values) {
 S S::integer() { return S(make(Type::kInt)); }
 S S::u32() { return integer().min(0).max(std::numeric_limits<uint32_t>::max()); }
 S S::i32() {
-  return integer().min(std::numeric_limits<int32_t>::min()).max(std::numeric_limits<int32_t>::max());
+  return integer()
+      .min(std::numeric_limits<int32_t>::min())
+      .max(std::numeric_limits<int32_t>::max());
 }
 S S::port() { return integer().min(1).max(65535); }
 S S::boolean() { return S(make(Type::kBool)); }

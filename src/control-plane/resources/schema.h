@@ -19,12 +19,12 @@
 namespace braid::schema {
 
 enum class Type {
-  kObject,    // fixed properties; unknown ones are errors
-  kArray,     // items of one schema
-  kMap,       // free string keys, values of one schema (tags, labels)
+  kObject,  // fixed properties; unknown ones are errors
+  kArray,   // items of one schema
+  kMap,     // free string keys, values of one schema (tags, labels)
   kString,
-  kEnum,      // a string from a fixed list
-  kInt,       // signed integer within [min, max]
+  kEnum,  // a string from a fixed list
+  kInt,   // signed integer within [min, max]
   kBool,
   kNumber,    // any JSON number
   kDuration,  // Go-style duration string ("500ms", "1m30s", "24h", "1d")
@@ -46,13 +46,13 @@ struct Property {
 
 struct Node {
   Type type = Type::kAny;
-  std::vector<Property> properties;      // kObject
-  std::shared_ptr<const Node> element;   // kArray items, kMap values
-  std::vector<std::string> enumValues;   // kEnum
-  std::optional<int64_t> min, max;       // kInt value, kArray/kMap size, kString length
+  std::vector<Property> properties;            // kObject
+  std::shared_ptr<const Node> element;         // kArray items, kMap values
+  std::vector<std::string> enumValues;         // kEnum
+  std::optional<int64_t> min, max;             // kInt value, kArray/kMap size, kString length
   std::optional<double> minNumber, maxNumber;  // kPercent, kNumber
-  bool nonEmpty = false;                 // kString, kArray, kMap: must not be empty
-  std::vector<Check> checks;             // run after the type and children are checked
+  bool nonEmpty = false;                       // kString, kArray, kMap: must not be empty
+  std::vector<Check> checks;                   // run after the type and children are checked
 };
 
 // Value-semantics builder: `S::integer().min(1).max(65535)`.
@@ -63,14 +63,14 @@ class S {
   static S map(const S& values);
   static S string();
   static S enumOf(std::vector<std::string> values);
-  static S integer();        // int64
-  static S u32();            // 0 … 4294967295
-  static S i32();            // -2147483648 … 2147483647
-  static S port();           // 1 … 65535
+  static S integer();  // int64
+  static S u32();      // 0 … 4294967295
+  static S i32();      // -2147483648 … 2147483647
+  static S port();     // 1 … 65535
   static S boolean();
   static S number();
   static S duration();
-  static S percent();        // 0 … 100 unless widened with numberRange
+  static S percent();  // 0 … 100 unless widened with numberRange
   static S any();
 
   S min(int64_t v) const;

@@ -20,23 +20,41 @@ struct Setting {
 
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> kSettings = {
-      {"mode", "standalone, zone or global", &CpConfig::mode, nullptr,
+      {"mode",
+       "standalone, zone or global",
+       &CpConfig::mode,
+       nullptr,
        {"standalone", "zone", "global"}},
       {"zone", "this zone's name (zone mode)", &CpConfig::zone, nullptr, {}},
-      {"global-address", "grpcs://HOST:PORT of the global CP (zone mode)",
-       &CpConfig::globalAddress, nullptr, {}},
-      {"store", "sqlite:PATH, memory or postgres://... (default sqlite:DATA_DIR/braid.db)",
-       &CpConfig::store, nullptr, {}},
-      {"data-dir", "the CP's own files (admin-token, ports.json, certificates)",
-       &CpConfig::dataDir, nullptr, {}},
+      {"global-address",
+       "grpcs://HOST:PORT of the global CP (zone mode)",
+       &CpConfig::globalAddress,
+       nullptr,
+       {}},
+      {"store",
+       "sqlite:PATH, memory or postgres://... (default sqlite:DATA_DIR/braid.db)",
+       &CpConfig::store,
+       nullptr,
+       {}},
+      {"data-dir",
+       "the CP's own files (admin-token, ports.json, certificates)",
+       &CpConfig::dataDir,
+       nullptr,
+       {}},
       {"api-address", "REST API, /metrics, /ready", &CpConfig::apiAddress, nullptr, {}},
       {"xds-address", "the dataplane server", &CpConfig::xdsAddress, nullptr, {}},
       {"kds-address", "global mode: the zone sync server", &CpConfig::kdsAddress, nullptr, {}},
       {"dp-auth", "token or none", &CpConfig::dpAuth, nullptr, {"token", "none"}},
-      {"log-level", "debug, info, warn or error", &CpConfig::logLevel, nullptr,
+      {"log-level",
+       "debug, info, warn or error",
+       &CpConfig::logLevel,
+       nullptr,
        {"debug", "info", "warn", "error"}},
-      {"loopback-admin", "true: requests from loopback are admin on the REST API", nullptr,
-       &CpConfig::loopbackAdmin, {"true", "false"}},
+      {"loopback-admin",
+       "true: requests from loopback are admin on the REST API",
+       nullptr,
+       &CpConfig::loopbackAdmin,
+       {"true", "false"}},
   };
   return kSettings;
 }
@@ -195,9 +213,9 @@ ConfigResult loadCpConfig(const std::vector<std::string>& args,
   if (c.mode != "zone" && !c.zone.empty()) {
     errors.push_back("--zone is only valid in zone mode");
   }
-  for (auto [flag, value] : {std::pair{"--api-address", c.apiAddress},
-                             std::pair{"--xds-address", c.xdsAddress},
-                             std::pair{"--kds-address", c.kdsAddress}}) {
+  for (auto [flag, value] :
+       {std::pair{"--api-address", c.apiAddress}, std::pair{"--xds-address", c.xdsAddress},
+        std::pair{"--kds-address", c.kdsAddress}}) {
     if (!validAddress(value)) {
       errors.push_back(std::string(flag) + ": '" + value + "' is not HOST:PORT");
     }

@@ -164,8 +164,9 @@ std::string PostgresStore::open() {
 std::string PostgresStore::connectLocked() {
   // Defaults first, then the user's URI (expand_dbname): anything the URI sets wins. Without
   // them an unreachable database would hold every API request for minutes.
-  const char* keywords[] = {"connect_timeout", "keepalives",     "keepalives_idle",
-                            "keepalives_interval", "tcp_user_timeout", "dbname", nullptr};
+  const char* keywords[] = {
+      "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "tcp_user_timeout",
+      "dbname",          nullptr};
   const char* values[] = {"10", "1", "30", "10", "30000", uri_.c_str(), nullptr};
   conn_.reset(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
   if (!conn_) return "cannot allocate a Postgres connection";

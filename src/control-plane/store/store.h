@@ -22,8 +22,8 @@ struct Key {
 
 struct Record {
   Key key;
-  std::string content;  // canonical JSON text of the resource's content
-  int64_t version = 0;  // 1 on create, +1 on every change
+  std::string content;           // canonical JSON text of the resource's content
+  int64_t version = 0;           // 1 on create, +1 on every change
   std::string creationTime;      // RFC 3339, set on create
   std::string modificationTime;  // RFC 3339, set on every change
 };
@@ -74,7 +74,7 @@ struct ChangeEvent {
   enum class Op { kCreate, kUpdate, kDelete };
   Op op;
   Key key;
-  int64_t version;  // the new version; for deletes, the last version
+  int64_t version;   // the new version; for deletes, the last version
   int64_t sequence;  // strictly increasing per store instance: delivery order
 };
 

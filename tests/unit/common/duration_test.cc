@@ -12,9 +12,17 @@ TEST(ParseDuration, AcceptsGoForms) {
     const char* text;
     std::chrono::nanoseconds want;
   } cases[] = {
-      {"0", 0ns},         {"500ms", 500ms}, {"2s", 2s},          {"1m30s", 90s},
-      {"24h", 24h},       {"1d", 24h},      {"1.5h", 90min},     {"-2s", -2s},
-      {"100us", 100us},   {"10ns", 10ns},   {"1h2m3s4ms", 1h + 2min + 3s + 4ms},
+      {"0", 0ns},
+      {"500ms", 500ms},
+      {"2s", 2s},
+      {"1m30s", 90s},
+      {"24h", 24h},
+      {"1d", 24h},
+      {"1.5h", 90min},
+      {"-2s", -2s},
+      {"100us", 100us},
+      {"10ns", 10ns},
+      {"1h2m3s4ms", 1h + 2min + 3s + 4ms},
   };
   for (const auto& c : cases) {
     auto got = parseDuration(c.text);
@@ -24,7 +32,8 @@ TEST(ParseDuration, AcceptsGoForms) {
 }
 
 TEST(ParseDuration, RefusesNonDurations) {
-  for (const char* text : {"", "10", "s", "1x", "ten seconds", "1 s", "-", "1.s5", "99999999999h"}) {
+  for (const char* text :
+       {"", "10", "s", "1x", "ten seconds", "1 s", "-", "1.s5", "99999999999h"}) {
     EXPECT_FALSE(parseDuration(text).has_value()) << text;
   }
 }

@@ -1,9 +1,10 @@
 #include "control-plane/policies/common/telemetry_backends.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <re2/re2.h>
 
 #include "control-plane/resources/common_rules.h"
 

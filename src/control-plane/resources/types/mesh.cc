@@ -17,7 +17,8 @@ S kumaDuration() {
   return S::string().check([](const Json& v, const std::string& path, FieldErrors& errors) {
     static const RE2 kDur("0|[0-9]+(y|w|d|h|m|s|ms)");
     if (!RE2::FullMatch(v.get<std::string>(), kDur)) {
-      errors.add(path, "must be a duration such as 24h, 30d or 1y (one unit of y, w, d, h, m, s, ms)");
+      errors.add(path,
+                 "must be a duration such as 24h, 30d or 1y (one unit of y, w, d, h, m, s, ms)");
     }
   });
 }
@@ -27,8 +28,8 @@ S backend() {
   S dpCert = S::object({opt("rotation", rotation), opt("requestTimeout", S::duration())});
   // `conf` differs by type; both shapes are listed and checked against `type` below.
   S caCert = S::object({opt("RSAbits", S::u32()), opt("expiration", kumaDuration())});
-  S conf = S::object({opt("caCert", caCert), opt("cert", rules::dataSource()),
-                      opt("key", rules::dataSource())});
+  S conf = S::object(
+      {opt("caCert", caCert), opt("cert", rules::dataSource()), opt("key", rules::dataSource())});
   return S::object({
                        req("name", S::string().notEmpty()),
                        req("type", S::string()),
@@ -64,8 +65,9 @@ S backend() {
             }
           }
         } else {
-          errors.add(joinPath(path, "type"), "could not find installed plugin for this type; "
-                                             "must be one of builtin, provided");
+          errors.add(joinPath(path, "type"),
+                     "could not find installed plugin for this type; "
+                     "must be one of builtin, provided");
         }
       });
 }
@@ -73,8 +75,8 @@ S backend() {
 S mtls() {
   return S::object({
                        opt("enabledBackend", S::string()),
-                       // Several backends are allowed (unlike Kuma) so that CAs rotate without downtime: add a
-                       // backend, switch enabledBackend, then remove the old one.
+                       // Several backends are allowed (unlike Kuma) so that CAs rotate without
+                       // downtime: add a backend, switch enabledBackend, then remove the old one.
                        opt("backends", S::array(backend())),
                        opt("skipValidation", S::boolean()),
                    })
@@ -113,23 +115,22 @@ S constraints() {
 }
 
 S meshBody() {
-  return S::object({
-                       opt("mtls", mtls()),
-                       opt("routing", S::object({
-                                          opt("localityAwareLoadBalancing", S::boolean()),
-                                          opt("zoneEgress", S::boolean()),
-                                          opt("defaultForbidMeshExternalServiceAccess",
-                                              S::boolean()),
-                                      })),
-                       opt("networking",
-                           S::object({opt("outbound",
-                                          S::object({opt("passthrough", S::boolean())}))})),
-                       opt("constraints", constraints()),
-                       opt("skipCreatingInitialPolicies", S::array(S::string().notEmpty())),
-                       opt("meshServices",
-                           S::object({opt("mode", S::enumOf({"Disabled", "Everywhere",
-                                                            "ReachableBackends", "Exclusive"}))})),
-                   })
+  return S::object(
+             {
+                 opt("mtls", mtls()),
+                 opt("routing", S::object({
+                                    opt("localityAwareLoadBalancing", S::boolean()),
+                                    opt("zoneEgress", S::boolean()),
+                                    opt("defaultForbidMeshExternalServiceAccess", S::boolean()),
+                                })),
+                 opt("networking",
+                     S::object({opt("outbound", S::object({opt("passthrough", S::boolean())}))})),
+                 opt("constraints", constraints()),
+                 opt("skipCreatingInitialPolicies", S::array(S::string().notEmpty())),
+                 opt("meshServices",
+                     S::object({opt("mode", S::enumOf({"Disabled", "Everywhere",
+                                                       "ReachableBackends", "Exclusive"}))})),
+             })
       .check([](const Json& mesh, const std::string&, FieldErrors& errors) {
         const Json* routing = member(mesh, "routing");
         const Json* zoneEgress = routing ? member(*routing, "zoneEgress") : nullptr;

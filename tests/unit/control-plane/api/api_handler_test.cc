@@ -99,15 +99,16 @@ TEST_F(ApiHandlerTest, PutCreatesThenUpdatesAndIdenticalPutIsANoOp) {
 }
 
 TEST_F(ApiHandlerTest, InvalidResourceListsEveryField) {
-  auto r = call("PUT", "/meshes/default",
-                R"({"mtls":{"enabledBackend":"x","backends":[{"name":"ca","type":"vault"}]},"colour":1})");
+  auto r = call(
+      "PUT", "/meshes/default",
+      R"({"mtls":{"enabledBackend":"x","backends":[{"name":"ca","type":"vault"}]},"colour":1})");
   ASSERT_EQ(r.status, 400);
   Json body = json(r);
   EXPECT_EQ(body["title"], "Invalid resource");
   std::set<std::string> fields;
   for (const auto& p : body["invalid_parameters"]) fields.insert(p["field"].get<std::string>());
-  EXPECT_EQ(fields, (std::set<std::string>{"colour", "mtls.backends[0].type",
-                                           "mtls.enabledBackend"}));
+  EXPECT_EQ(fields,
+            (std::set<std::string>{"colour", "mtls.backends[0].type", "mtls.enabledBackend"}));
 }
 
 TEST_F(ApiHandlerTest, BodyMustAgreeWithPathAndBeJson) {

@@ -10,15 +10,15 @@ namespace {
 
 TEST(HostileInput, LongTagValuesAndNamesAreJudgedNotCrashedOn) {
   std::string huge(1 << 20, 'a');
-  Json dp = {{"type", "Dataplane"},
-             {"mesh", "default"},
-             {"name", huge},
-             {"networking",
-              {{"address", "127.0.0.1"},
-               {"inbound",
-                Json::array({{{"port", 1},
-                              {"servicePort", 2},
-                              {"tags", {{"braid.io/service", huge}, {huge + "!", "x"}}}}})}}}};
+  Json dp = {
+      {"type", "Dataplane"},
+      {"mesh", "default"},
+      {"name", huge},
+      {"networking",
+       {{"address", "127.0.0.1"},
+        {"inbound", Json::array({{{"port", 1},
+                                  {"servicePort", 2},
+                                  {"tags", {{"braid.io/service", huge}, {huge + "!", "x"}}}}})}}}};
   auto parsed = parseResource(dp);
   EXPECT_FALSE(parsed.resource);
   auto text = parsed.errors.toString();

@@ -30,15 +30,16 @@ TEST(ResourceCorpus, ValidDocumentsAreAcceptedAndRoundTrip) {
     ASSERT_FALSE(docs.documents.empty()) << file;
     for (size_t i = 0; i < docs.documents.size(); ++i) {
       auto parsed = parseResource(docs.documents[i]);
-      ASSERT_TRUE(parsed.errors.empty())
-          << file << " document " << i << ":\n" << parsed.errors.toString();
+      ASSERT_TRUE(parsed.errors.empty()) << file << " document " << i << ":\n"
+                                         << parsed.errors.toString();
       auto yaml = toYaml(toDocument(*parsed.resource));
       auto again = parseYaml(yaml);
       ASSERT_EQ(again.documents.size(), 1u) << yaml;
       auto reparsed = parseResource(again.documents[0]);
       ASSERT_TRUE(reparsed.errors.empty()) << yaml << reparsed.errors.toString();
       EXPECT_EQ(reparsed.resource->content.dump(), parsed.resource->content.dump())
-          << file << " document " << i << " changed in a round trip:\n" << yaml;
+          << file << " document " << i << " changed in a round trip:\n"
+          << yaml;
     }
   }
 }

@@ -10,9 +10,10 @@ namespace braid::runtime {
 namespace {
 
 std::string writeTemp(const std::string& content) {
-  auto path = std::filesystem::temp_directory_path() /
-              ("braid-cp-config-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".yaml");
+  auto path =
+      std::filesystem::temp_directory_path() /
+      ("braid-cp-config-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+       ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".yaml");
   std::ofstream(path) << content;
   return path.string();
 }
@@ -28,15 +29,16 @@ TEST(CpConfig, Defaults) {
 }
 
 TEST(CpConfig, FlagBeatsEnvironmentBeatsFileBeatsDefault) {
-  std::string file = writeTemp("api-address: 127.0.0.1:1\nlogLevel: debug\nstore: memory\n"
-                               "data-dir: /tmp/from-file\n");
+  std::string file = writeTemp(
+      "api-address: 127.0.0.1:1\nlogLevel: debug\nstore: memory\n"
+      "data-dir: /tmp/from-file\n");
   auto r = loadCpConfig({"--config", file, "--api-address=127.0.0.1:3"},
                         {{"BRAID_API_ADDRESS", "127.0.0.1:2"}, {"BRAID_STORE", "sqlite:/x.db"}});
   ASSERT_TRUE(r.errors.empty()) << r.errors[0];
   EXPECT_EQ(r.config.apiAddress, "127.0.0.1:3");  // flag
-  EXPECT_EQ(r.config.store, "sqlite:/x.db");       // environment over file
-  EXPECT_EQ(r.config.logLevel, "debug");           // file (camelCase key)
-  EXPECT_EQ(r.config.dataDir, "/tmp/from-file");   // file
+  EXPECT_EQ(r.config.store, "sqlite:/x.db");      // environment over file
+  EXPECT_EQ(r.config.logLevel, "debug");          // file (camelCase key)
+  EXPECT_EQ(r.config.dataDir, "/tmp/from-file");  // file
   std::remove(file.c_str());
 }
 
@@ -48,9 +50,9 @@ TEST(CpConfig, DefaultStoreFollowsTheDataDir) {
 
 TEST(CpConfig, ReportsEveryProblem) {
   std::string file = writeTemp("colour: blue\nmode: zone\n");
-  auto r = loadCpConfig({"--config", file, "--bogus", "1", "--dp-auth", "maybe", "--api-address",
-                         "nowhere"},
-                        {{"BRAID_LOG_LEVEL", "loud"}});
+  auto r = loadCpConfig(
+      {"--config", file, "--bogus", "1", "--dp-auth", "maybe", "--api-address", "nowhere"},
+      {{"BRAID_LOG_LEVEL", "loud"}});
   std::string all;
   for (const auto& e : r.errors) all += e + "\n";
   EXPECT_NE(all.find("unknown flag '--bogus'"), std::string::npos) << all;
