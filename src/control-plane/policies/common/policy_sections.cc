@@ -111,4 +111,19 @@ bool scopeIncludesGateways(const Json& spec) {
   return std::find(types->begin(), types->end(), "Gateway") != types->end();
 }
 
+S toFromRulesSpec(std::vector<std::string> topKinds, std::vector<std::string> toKinds,
+                  const S& conf, const S& rule) {
+  S to = targetedItem(rules::targetRef(std::move(toKinds), rules::RefPosition::kTo), conf);
+  S from = targetedItem(rules::targetRef({rules::kMesh}, rules::RefPosition::kFrom), conf);
+  return S::object({
+                       opt("targetRef", topTargetRef(std::move(topKinds), /*inbound=*/true)),
+                       opt("to", S::array(to)),
+                       opt("from", S::array(from)),
+                       opt("rules", S::array(rule)),
+                   })
+      .check(requireSection({"to", "from", "rules"}))
+      .check(rulesExclude({"to", "from"}))
+      .check(sectionNameNeedsInbound());
+}
+
 }  // namespace braid::policies

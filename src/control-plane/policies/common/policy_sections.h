@@ -41,6 +41,13 @@ schema::S targetedItem(const schema::S& targetRef, const schema::S& conf);
 // MeshCircuitBreaker).
 schema::S ruleItem(const schema::S& conf, bool withMatches);
 
+// The spec of a policy that shapes both directions (MeshTimeout, MeshCircuitBreaker,
+// MeshAccessLog): targetRef (topKinds; sectionName allowed), to[] (toKinds), from[] (kind Mesh),
+// rules[] (`rule`, built with ruleItem), each item carrying `conf`; at least one section set,
+// and rules without to/from.
+schema::S toFromRulesSpec(std::vector<std::string> topKinds, std::vector<std::string> toKinds,
+                          const schema::S& conf, const schema::S& rule);
+
 // True when spec[key] is a non-empty list.
 bool hasItems(const Json& spec, const char* key);
 

@@ -90,17 +90,8 @@ S spec() {
   const std::vector<std::string> toKinds = {rules::kMesh, rules::kMeshService,
                                             "MeshExternalService", "MeshMultiZoneService",
                                             "MeshHTTPRoute"};
-  S to = policies::targetedItem(rules::targetRef(toKinds, RefPosition::kTo), conf());
-  S from = policies::targetedItem(rules::targetRef({rules::kMesh}, RefPosition::kFrom), conf());
-  return S::object({
-                       opt("targetRef", policies::topTargetRef(topKinds, /*inbound=*/true)),
-                       opt("to", S::array(to)),
-                       opt("from", S::array(from)),
-                       opt("rules", S::array(policies::ruleItem(conf(), /*withMatches=*/true))),
-                   })
-      .check(policies::requireSection({"to", "from", "rules"}))
-      .check(policies::rulesExclude({"to", "from"}))
-      .check(policies::sectionNameNeedsInbound());
+  return policies::toFromRulesSpec(topKinds, toKinds, conf(),
+                                   policies::ruleItem(conf(), /*withMatches=*/true));
 }
 
 }  // namespace

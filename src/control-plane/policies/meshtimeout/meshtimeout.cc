@@ -80,18 +80,9 @@ S spec() {
   const std::vector<std::string> toKinds = {rules::kMesh, rules::kMeshService,
                                             "MeshExternalService", "MeshMultiZoneService",
                                             "MeshHTTPRoute"};
-  S to = targetedItem(rules::targetRef(toKinds, RefPosition::kTo), conf());
-  S from = targetedItem(rules::targetRef({rules::kMesh}, RefPosition::kFrom), conf());
-  S rule = policies::ruleItem(conf(), /*withMatches=*/true).check(checkCallerIndependent);
-  return S::object({
-                       opt("targetRef", policies::topTargetRef(topKinds, /*inbound=*/true)),
-                       opt("to", S::array(to)),
-                       opt("from", S::array(from)),
-                       opt("rules", S::array(rule)),
-                   })
-      .check(policies::requireSection({"to", "from", "rules"}))
-      .check(policies::rulesExclude({"to", "from"}))
-      .check(policies::sectionNameNeedsInbound());
+  return policies::toFromRulesSpec(
+      topKinds, toKinds, conf(),
+      policies::ruleItem(conf(), /*withMatches=*/true).check(checkCallerIndependent));
 }
 
 }  // namespace
