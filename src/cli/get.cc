@@ -29,17 +29,8 @@ void runGet(const GetOptions& options, CliContext& ctx) {
 
   if (options.name.empty()) {
     Json list = fetchAllPages(client, collectionPath(type, mesh));
-    switch (format) {
-      case OutputFormat::kTable:
-        *ctx.out << resourceTable(type, list["items"], ctx.now());
-        break;
-      case OutputFormat::kYaml:
-        *ctx.out << yamlDocuments(list["items"]);
-        break;
-      case OutputFormat::kJson:
-        *ctx.out << prettyJson(list);
-        break;
-    }
+    *ctx.out << renderList(
+        format, list, [&](const Json& items) { return resourceTable(type, items, ctx.now()); });
     return;
   }
 

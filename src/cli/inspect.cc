@@ -36,17 +36,7 @@ std::string dataplanesPath(const std::string& mesh) {
 void runInspectDataplanes(const InspectDataplanesOptions& options, CliContext& ctx) {
   OutputFormat format = *parseOutputFormat(options.output);
   Json list = fetchAllPages(ctx.client(), dataplanesPath(options.mesh) + "/_overview");
-  switch (format) {
-    case OutputFormat::kTable:
-      *ctx.out << dataplaneOverviewTable(list["items"]);
-      break;
-    case OutputFormat::kYaml:
-      *ctx.out << yamlDocuments(list["items"]);
-      break;
-    case OutputFormat::kJson:
-      *ctx.out << prettyJson(list);
-      break;
-  }
+  *ctx.out << renderList(format, list, dataplaneOverviewTable);
 }
 
 void runInspectDataplane(const InspectDataplaneOptions& options, CliContext& ctx) {

@@ -258,6 +258,19 @@ std::string resourceYaml(const Json& document) {
   return toYaml(copy);
 }
 
+std::string renderList(OutputFormat format, const Json& list,
+                       const std::function<std::string(const Json& items)>& table) {
+  switch (format) {
+    case OutputFormat::kTable:
+      return table(list["items"]);
+    case OutputFormat::kYaml:
+      return yamlDocuments(list["items"]);
+    case OutputFormat::kJson:
+      return prettyJson(list);
+  }
+  return "";
+}
+
 std::string yamlDocuments(const Json& items) {
   std::string out;
   for (const auto& item : items) {

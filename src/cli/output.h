@@ -3,6 +3,7 @@
 // Rendering of API objects for `get` and `inspect`: tables, multi-document YAML, JSON.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,11 @@ std::string targetRefSummary(const Json& targetRef);  // "MeshService/backend"
 std::string resourceTable(const ResourceType& type, const Json& items, TimePoint now);
 
 // Documents as YAML, separated by "---" lines; each one can be given back to `apply`.
+// A list (`{"total","items","next"}`) in `format`: the table `table(items)` builds, re-appliable
+// YAML documents, or the list object as JSON.
+std::string renderList(OutputFormat format, const Json& list,
+                       const std::function<std::string(const Json& items)>& table);
+
 // One resource as re-appliable YAML (without the store's `version`).
 std::string resourceYaml(const Json& document);
 std::string yamlDocuments(const Json& items);
