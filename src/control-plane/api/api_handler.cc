@@ -411,8 +411,12 @@ http::Response ApiHandler::dataplaneInspection(const std::string& mesh, const st
     return http::Response::json(200, body.dump());
   }
   if (what == "_config") {
-    return notFound("no proxy configuration has been generated for " + describe(type, mesh, name) +
-                    ": this control plane does not run the dataplane server yet");
+    auto config = options_.proxyConfig ? options_.proxyConfig(mesh, name) : std::nullopt;
+    if (!config) {
+      return notFound("no proxy configuration has been generated for " +
+                      describe(type, mesh, name));
+    }
+    return http::Response::json(200, *config);
   }
   return notFound("no such endpoint: " + what);
 }

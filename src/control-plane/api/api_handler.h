@@ -4,6 +4,8 @@
 // endpoints, /, /ready, /metrics. Transport-agnostic: takes an http::Request, returns an
 // http::Response, so it is tested without sockets.
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,10 @@ struct ApiOptions {
   AuthOptions auth;
   int64_t defaultPageSize = 100;
   int64_t maxPageSize = 1000;
+  // `…/dataplanes/{name}/_config`: the generated proxy configuration as JSON, nullopt when there
+  // is none. Unset when this CP runs no dataplane server.
+  std::function<std::optional<std::string>(const std::string& mesh, const std::string& name)>
+      proxyConfig;
 };
 
 class ApiHandler {

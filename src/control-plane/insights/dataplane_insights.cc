@@ -20,6 +20,17 @@ Json DataplaneInsight::toJson() const {
   }
   j["certificateExpiry"] = orNull(certificateExpiry);
   j["subscriptions"] = Json::array();
+  if (streamId) {
+    j["subscriptions"].push_back(
+        {{"id", *streamId},
+         {"connectTime", orNull(connectedSince)},
+         {"version", proxyVersion},
+         {"status",
+          {{"total",
+            {{"responsesSent", responsesSent},
+             {"responsesAcknowledged", responsesAcknowledged},
+             {"responsesRejected", responsesRejected}}}}}});
+  }
   return j;
 }
 
@@ -33,6 +44,12 @@ void DataplaneInsights::set(const std::string& mesh, const std::string& name,
                             DataplaneInsight insight) {
   std::lock_guard lock(mutex_);
   insights_[{mesh, name}] = std::move(insight);
+}
+
+void DataplaneInsights::update(const std::string& mesh, const std::string& name,
+                               const std::function<void(DataplaneInsight&)>& change) {
+  std::lock_guard lock(mutex_);
+  change(insights_[{mesh, name}]);
 }
 
 void DataplaneInsights::remove(const std::string& mesh, const std::string& name) {

@@ -5,6 +5,8 @@
 // dataplane server (discovery stream) writes it; the REST API's `_overview` reads it. Kept in
 // memory: it describes live connections to this CP instance.
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -28,6 +30,12 @@ struct DataplaneInsight {
   std::optional<std::string> configVersionAcked;
   std::optional<Rejection> lastRejection;
   std::optional<std::string> certificateExpiry;
+  // The current (or last) discovery stream: Kuma's `subscriptions[].status.total`.
+  std::optional<std::string> streamId;
+  uint64_t responsesSent = 0;
+  uint64_t responsesAcknowledged = 0;
+  uint64_t responsesRejected = 0;
+  std::string proxyVersion;
 
   // {"online":…,"connectedSince":…|null,…,"subscriptions":[]}: the shape of `dataplaneInsight`.
   Json toJson() const;
@@ -38,6 +46,9 @@ class DataplaneInsights {
   // A dataplane never seen has the default insight: offline, nothing sent.
   DataplaneInsight get(const std::string& mesh, const std::string& name) const;
   void set(const std::string& mesh, const std::string& name, DataplaneInsight insight);
+  // Read-modify-write under the lock.
+  void update(const std::string& mesh, const std::string& name,
+              const std::function<void(DataplaneInsight&)>& change);
   void remove(const std::string& mesh, const std::string& name);
 
  private:

@@ -1,0 +1,320 @@
+#include "control-plane/xds/config_syncer.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/yaml_json.h"
+#include "control-plane/resources/registry.h"
+#include "control-plane/resources/resource.h"
+#include "control-plane/xds/generator.h"
+#include "control-plane/xds/mesh_view.h"
+
+namespace braid::xds {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool intersects(const std::vector<std::string>& a, const std::set<std::string>& b) {
+  return std::any_of(a.begin(), a.end(), [&](const std::string& s) { return b.count(s) > 0; });
+}
+
+}  // namespace
+
+ConfigSyncer::ConfigSyncer(store::Store& store, DataplaneInsights& insights, int debounceMs,
+                           int maxDelayMs)
+    : store_(store), insights_(insights), debounceMs_(debounceMs), maxDelayMs_(maxDelayMs) {
+  subscription_ = store_.subscribe([this](const store::ChangeEvent& e) { post(Changed{e.key}); });
+  thread_ = std::thread([this] { run(); });
+}
+
+ConfigSyncer::~ConfigSyncer() {
+  subscription_.reset();
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void ConfigSyncer::onRequest(const std::shared_ptr<StreamHandle>& stream,
+                             dpb::DiscoveryRequest request) {
+  post(Request{stream, std::move(request)});
+}
+
+void ConfigSyncer::onClosed(const std::shared_ptr<StreamHandle>& stream) { post(Closed{stream}); }
+
+void ConfigSyncer::beginShutdown() {
+  std::lock_guard lock(mutex_);
+  shuttingDown_ = true;
+}
+
+void ConfigSyncer::post(Event event) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(event));
+  }
+  wake_.notify_one();
+}
+
+// Events are handled as they come; regeneration waits until changes have been quiet for
+// debounceMs (or maxDelayMs since the first of the burst), so a burst of writes costs one pass.
+void ConfigSyncer::run() {
+  bool burst = false;  // dirty proxies wait for regeneration
+  Clock::time_point firstChange, lastChange;
+  while (true) {
+    std::deque<Event> batch;
+    {
+      std::unique_lock lock(mutex_);
+      auto ready = [&] { return stopping_ || !queue_.empty(); };
+      if (!dirty_.empty()) {
+        auto deadline = std::min(lastChange + std::chrono::milliseconds(debounceMs_),
+                                 firstChange + std::chrono::milliseconds(maxDelayMs_));
+        wake_.wait_until(lock, deadline, ready);
+      } else {
+        wake_.wait(lock, ready);
+      }
+      if (stopping_) return;
+      batch.swap(queue_);
+    }
+    bool sawChange = false;
+    for (auto& event : batch) {
+      sawChange = sawChange || std::holds_alternative<Changed>(event);
+      std::visit([this](auto& e) { handle(e); }, event);
+    }
+    auto now = Clock::now();
+    if (!dirty_.empty()) {
+      if (!burst) firstChange = lastChange = now;
+      if (sawChange) lastChange = now;
+      burst = true;
+      bool quiet = now - lastChange >= std::chrono::milliseconds(debounceMs_);
+      bool overdue = now - firstChange >= std::chrono::milliseconds(maxDelayMs_);
+      if (quiet || overdue) {
+        regenerateDirty();
+        burst = false;
+      }
+    }
+  }
+}
+
+void ConfigSyncer::handle(Request& r) {
+  StreamHandle& stream = *r.stream;
+  if (!stream.registered) {
+    registerProxy(r.stream, r.request);
+    return;
+  }
+  recordAnswer(stream, r.request);
+}
+
+void ConfigSyncer::registerProxy(const std::shared_ptr<StreamHandle>& stream,
+                                 const dpb::DiscoveryRequest& request) {
+  auto refuse = [&](grpc::StatusCode code, const std::string& why) {
+    log::warn("refused a dataplane stream", {{"reason", why}});
+    stream->close(grpc::Status(code, why));
+  };
+  if (request.type_url() != kProxyConfigTypeUrl) {
+    return refuse(grpc::StatusCode::INVALID_ARGUMENT,
+                  "unknown type_url '" + request.type_url() + "': expected " + kProxyConfigTypeUrl);
+  }
+  auto parsedYaml = parseYaml(request.node().dataplane());
+  if (!parsedYaml.error.empty() || parsedYaml.documents.size() != 1) {
+    return refuse(grpc::StatusCode::INVALID_ARGUMENT,
+                  "the dataplane file must hold exactly one YAML document" +
+                      (parsedYaml.error.empty() ? "" : ": " + parsedYaml.error));
+  }
+  ParsedResource parsed = parseResource(parsedYaml.documents[0]);
+  if (!parsed.errors.empty()) {
+    return refuse(grpc::StatusCode::INVALID_ARGUMENT,
+                  "invalid dataplane file:\n" + parsed.errors.toString());
+  }
+  const Resource& dataplane = *parsed.resource;
+  if (dataplane.type->name != "Dataplane") {
+    return refuse(grpc::StatusCode::UNIMPLEMENTED,
+                  dataplane.type->name + " proxies are not supported by this control plane yet");
+  }
+  auto mesh = store_.get({"Mesh", "", dataplane.mesh});
+  if (!mesh.record) {
+    return refuse(grpc::StatusCode::FAILED_PRECONDITION,
+                  mesh.error.code == store::ErrorCode::kNotFound || !mesh.error
+                      ? "mesh '" + dataplane.mesh + "' does not exist"
+                      : "store unavailable: " + mesh.error.message);
+  }
+  auto put = store_.put({"Dataplane", dataplane.mesh, dataplane.name}, dataplane.content.dump(),
+                        std::nullopt);
+  if (put.error) {
+    return refuse(grpc::StatusCode::UNAVAILABLE, "cannot register: " + put.error.message);
+  }
+  stream->mesh = dataplane.mesh;
+  stream->name = dataplane.name;
+  stream->registered = true;
+  auto key = std::make_tuple(dataplane.mesh, dataplane.name);
+  if (auto old = connected_.find(key); old != connected_.end() && old->second != stream) {
+    old->second->close(grpc::Status(grpc::StatusCode::ABORTED,
+                                    "replaced by a newer stream for the same dataplane"));
+  }
+  connected_[key] = stream;
+  std::string now = nowRfc3339();
+  insights_.update(dataplane.mesh, dataplane.name, [&](DataplaneInsight& insight) {
+    insight = DataplaneInsight{};
+    insight.online = true;
+    insight.connectedSince = now;
+    insight.streamId = std::to_string(stream->id());
+    insight.proxyVersion = request.node().version();
+    if (!request.version_info().empty()) insight.configVersionAcked = request.version_info();
+  });
+  log::info("dataplane connected", {{"mesh", dataplane.mesh}, {"name", dataplane.name}});
+  // The change event of the put above reaches this thread later and updates peers; this proxy
+  // gets its first configuration now.
+  stream->lastSentVersion.clear();
+  auto& dataplanes = meshDataplanes(dataplane.mesh);
+  dataplanes[dataplane.name] = dataplane.content;
+  MeshView view(dataplane.mesh, dataplanes);
+  push(*stream, dataplanes, view);
+}
+
+// Envoy's rules: a request answers the response whose nonce it carries; an older nonce is stale
+// and ignored; error_detail means the proxy rejected it and still runs version_info.
+void ConfigSyncer::recordAnswer(StreamHandle& stream, const dpb::DiscoveryRequest& request) {
+  if (request.response_nonce() != stream.lastSentNonce) return;
+  std::string now = nowRfc3339();
+  bool rejected = request.has_error_detail();
+  insights_.update(stream.mesh, stream.name, [&](DataplaneInsight& insight) {
+    if (rejected) {
+      ++insight.responsesRejected;
+      insight.lastRejection = Rejection{stream.lastSentVersion, request.error_detail().message(), now};
+    } else {
+      ++insight.responsesAcknowledged;
+    }
+    insight.configVersionAcked = request.version_info();
+  });
+  if (rejected) {
+    log::warn("dataplane rejected its configuration",
+              {{"mesh", stream.mesh},
+               {"name", stream.name},
+               {"version", stream.lastSentVersion},
+               {"error", request.error_detail().message()}});
+  }
+}
+
+void ConfigSyncer::handle(Closed& c) {
+  StreamHandle& stream = *c.stream;
+  if (!stream.registered) return;
+  auto key = std::make_tuple(stream.mesh, stream.name);
+  auto it = connected_.find(key);
+  if (it == connected_.end() || it->second != c.stream) return;  // replaced by a newer stream
+  connected_.erase(it);
+  bool shuttingDown;
+  {
+    std::lock_guard lock(mutex_);
+    shuttingDown = shuttingDown_;
+  }
+  if (shuttingDown) {
+    insights_.update(stream.mesh, stream.name, [](DataplaneInsight& i) { i.online = false; });
+    return;
+  }
+  // As Kuma does for proxies that registered themselves: the Dataplane leaves with its proxy,
+  // so peers stop sending it traffic.
+  auto removed = store_.remove({"Dataplane", stream.mesh, stream.name}, std::nullopt);
+  insights_.remove(stream.mesh, stream.name);
+  log::info("dataplane disconnected and deregistered",
+            {{"mesh", stream.mesh},
+             {"name", stream.name},
+             {"error", removed.error ? removed.error.message : ""}});
+}
+
+std::map<std::string, Json>& ConfigSyncer::meshDataplanes(const std::string& mesh) {
+  auto it = dataplanes_.find(mesh);
+  if (it != dataplanes_.end()) return it->second;
+  auto& loaded = dataplanes_[mesh];
+  auto list = store_.list({.type = "Dataplane", .mesh = mesh, .offset = 0, .limit = -1});
+  for (const auto& record : list.records) {
+    loaded[record.key.name] = Json::parse(record.content, nullptr, false);
+  }
+  return loaded;
+}
+
+void ConfigSyncer::markMesh(const std::string& mesh) {
+  for (const auto& [key, stream] : connected_) {
+    if (std::get<0>(key) == mesh) dirty_[mesh].insert(std::get<1>(key));
+  }
+}
+
+// Which connected proxies a change can affect: a Dataplane's change affects itself and every
+// proxy with an outbound to a service it has (or had); a Mesh or policy change, its whole mesh.
+void ConfigSyncer::handle(Changed& c) {
+  const store::Key& key = c.key;
+  if (key.type == "Mesh") {
+    if (!store_.get(key).record) dataplanes_.erase(key.name);
+    markMesh(key.name);
+    return;
+  }
+  if (key.type != "Dataplane") {
+    if (!key.mesh.empty()) markMesh(key.mesh);
+    return;
+  }
+  bool cached = dataplanes_.count(key.mesh) > 0;
+  auto& dataplanes = meshDataplanes(key.mesh);
+  std::set<std::string> services;
+  if (auto old = dataplanes.find(key.name); old != dataplanes.end()) {
+    for (auto& s : MeshView::servicesOf(old->second)) services.insert(s);
+  }
+  auto now = store_.get(key);
+  if (now.record) {
+    Json content = Json::parse(now.record->content, nullptr, false);
+    for (auto& s : MeshView::servicesOf(content)) services.insert(s);
+    dataplanes[key.name] = std::move(content);
+  } else {
+    dataplanes.erase(key.name);
+  }
+  if (!cached) {  // nothing known about the previous state: assume the worst
+    markMesh(key.mesh);
+    return;
+  }
+  for (const auto& [k, stream] : connected_) {
+    if (std::get<0>(k) != key.mesh) continue;
+    const std::string& name = std::get<1>(k);
+    auto dp = dataplanes.find(name);
+    if (name == key.name ||
+        (dp != dataplanes.end() && intersects(MeshView::outboundServicesOf(dp->second), services))) {
+      dirty_[key.mesh].insert(name);
+    }
+  }
+}
+
+void ConfigSyncer::regenerateDirty() {
+  auto dirty = std::move(dirty_);
+  dirty_.clear();
+  for (const auto& [mesh, names] : dirty) {
+    const auto& dataplanes = meshDataplanes(mesh);
+    MeshView view(mesh, dataplanes);
+    for (const auto& name : names) {
+      auto it = connected_.find({mesh, name});
+      if (it != connected_.end()) push(*it->second, dataplanes, view);
+    }
+  }
+}
+
+void ConfigSyncer::push(StreamHandle& stream, const std::map<std::string, Json>& dataplanes,
+                        const MeshView& view) {
+  auto content = dataplanes.find(stream.name);
+  if (content == dataplanes.end()) return;  // deleted while connected: nothing to generate
+  auto config = generateProxyConfig({stream.name, &content->second, &view});
+  std::string version = configVersion(config);
+  if (version == stream.lastSentVersion) return;
+  dpb::DiscoveryResponse response;
+  response.set_type_url(kProxyConfigTypeUrl);
+  response.set_version_info(version);
+  response.set_nonce(std::to_string(++nonce_));
+  response.add_resources()->PackFrom(config);
+  stream.lastSentVersion = version;
+  stream.lastSentNonce = response.nonce();
+  stream.send(std::move(response));
+  insights_.update(stream.mesh, stream.name, [&](DataplaneInsight& insight) {
+    insight.configVersionSent = version;
+    ++insight.responsesSent;
+  });
+}
+
+}  // namespace braid::xds

@@ -1,0 +1,89 @@
+#pragma once
+
+// The heart of the dataplane server: one thread that owns every stream's discovery state and
+// the CP's view of each mesh's dataplanes. It registers proxies when their stream opens,
+// deregisters them when it closes, records ACKs and NACKs in the insights, and turns store
+// changes into pushes: it works out which connected proxies a change can affect, waits for a
+// burst to settle (debounce), regenerates their configuration once per mesh pass, and sends it
+// only when its version (a hash) differs from what that stream last received.
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <variant>
+
+#include "control-plane/insights/dataplane_insights.h"
+#include "control-plane/store/store.h"
+#include "control-plane/xds/proxy_stream.h"
+
+namespace braid::xds {
+
+inline constexpr const char* kProxyConfigTypeUrl =
+    "type.googleapis.com/braid.proxy.v1.ProxyConfig";
+
+class ConfigSyncer {
+ public:
+  ConfigSyncer(store::Store& store, DataplaneInsights& insights, int debounceMs, int maxDelayMs);
+  ~ConfigSyncer();
+
+  // Called on gRPC threads and store writer threads; they only queue work.
+  void onRequest(const std::shared_ptr<StreamHandle>& stream, dpb::DiscoveryRequest request);
+  void onClosed(const std::shared_ptr<StreamHandle>& stream);
+  // From now on closing streams does not deregister their dataplanes (the CP is stopping).
+  void beginShutdown();
+
+ private:
+  struct Request {
+    std::shared_ptr<StreamHandle> stream;
+    dpb::DiscoveryRequest request;
+  };
+  struct Closed {
+    std::shared_ptr<StreamHandle> stream;
+  };
+  struct Changed {
+    store::Key key;
+  };
+  using Event = std::variant<Request, Closed, Changed>;
+
+  void post(Event event);
+  void run();
+  void handle(Request& r);
+  void handle(Closed& c);
+  void handle(Changed& c);
+  void registerProxy(const std::shared_ptr<StreamHandle>& stream,
+                     const dpb::DiscoveryRequest& request);
+  void recordAnswer(StreamHandle& stream, const dpb::DiscoveryRequest& request);
+  std::map<std::string, Json>& meshDataplanes(const std::string& mesh);
+  void markMesh(const std::string& mesh);
+  void regenerateDirty();
+  void push(StreamHandle& stream, const std::map<std::string, Json>& dataplanes,
+            const class MeshView& view);
+
+  store::Store& store_;
+  DataplaneInsights& insights_;
+  const int debounceMs_;
+  const int maxDelayMs_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Event> queue_;
+  bool stopping_ = false;
+  bool shuttingDown_ = false;
+
+  // Owned by the syncer thread.
+  std::map<std::tuple<std::string, std::string>, std::shared_ptr<StreamHandle>> connected_;
+  std::map<std::string, std::map<std::string, Json>> dataplanes_;  // mesh → name → content
+  std::map<std::string, std::set<std::string>> dirty_;             // mesh → proxy names
+  uint64_t nonce_ = 0;
+
+  std::unique_ptr<store::Subscription> subscription_;
+  std::thread thread_;
+};
+
+}  // namespace braid::xds

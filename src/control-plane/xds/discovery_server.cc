@@ -1,0 +1,102 @@
+#include "control-plane/xds/discovery_server.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+
+#include "braid/discovery/v1/discovery.grpc.pb.h"
+#include "control-plane/xds/config_syncer.h"
+#include "control-plane/xds/generator.h"
+#include "control-plane/xds/mesh_view.h"
+#include "control-plane/xds/proxy_stream.h"
+
+namespace braid::xds {
+
+class DiscoveryService final : public dpb::DiscoveryService::CallbackService {
+ public:
+  explicit DiscoveryService(ConfigSyncer& syncer) {
+    callbacks_.onRequest = [&syncer](const std::shared_ptr<StreamHandle>& s,
+                                     dpb::DiscoveryRequest r) { syncer.onRequest(s, std::move(r)); };
+    callbacks_.onClosed = [&syncer](const std::shared_ptr<StreamHandle>& s) {
+      syncer.onClosed(s);
+    };
+  }
+
+  grpc::ServerBidiReactor<dpb::DiscoveryRequest, dpb::DiscoveryResponse>* StreamResources(
+      grpc::CallbackServerContext*) override {
+    return new ProxyStream(++nextId_, callbacks_);
+  }
+
+ private:
+  StreamCallbacks callbacks_;
+  std::atomic<uint64_t> nextId_{0};
+};
+
+struct DiscoveryServer::Impl {
+  store::Store& store;
+  DataplaneInsights& insights;
+  DiscoveryServerOptions options;
+  std::unique_ptr<ConfigSyncer> syncer;
+  std::unique_ptr<DiscoveryService> service;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+};
+
+DiscoveryServer::DiscoveryServer(store::Store& store, DataplaneInsights& insights,
+                                 DiscoveryServerOptions options)
+    : impl_(new Impl{store, insights, std::move(options), nullptr, nullptr, nullptr, 0}) {}
+
+DiscoveryServer::~DiscoveryServer() { stop(); }
+
+bool DiscoveryServer::start(std::string& error) {
+  Impl& s = *impl_;
+  s.syncer = std::make_unique<ConfigSyncer>(s.store, s.insights, s.options.debounceMs,
+                                            s.options.maxDelayMs);
+  s.service = std::make_unique<DiscoveryService>(*s.syncer);
+  grpc::SslServerCredentialsOptions tls;
+  tls.pem_key_cert_pairs.push_back({s.options.serverKeyPem, s.options.serverCertPem});
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(s.options.address, grpc::SslServerCredentials(tls), &s.port);
+  builder.RegisterService(s.service.get());
+  // Detect proxies that vanished without closing their connection (host lost, network cut).
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 15000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);
+  s.server = builder.BuildAndStart();
+  if (!s.server || s.port == 0) {
+    error = "cannot listen on " + s.options.address;
+    s.server.reset();
+    return false;
+  }
+  return true;
+}
+
+int DiscoveryServer::port() const { return impl_->port; }
+
+void DiscoveryServer::stop() {
+  Impl& s = *impl_;
+  if (!s.server) return;
+  s.syncer->beginShutdown();
+  s.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  s.server.reset();
+  s.syncer.reset();
+  s.service.reset();
+}
+
+std::optional<std::string> DiscoveryServer::configJsonFor(const std::string& mesh,
+                                                          const std::string& name) {
+  auto list = impl_->store.list({.type = "Dataplane", .mesh = mesh, .offset = 0, .limit = -1});
+  std::map<std::string, Json> dataplanes;
+  for (const auto& record : list.records) {
+    dataplanes[record.key.name] = Json::parse(record.content, nullptr, false);
+  }
+  auto it = dataplanes.find(name);
+  if (it == dataplanes.end()) return std::nullopt;
+  MeshView view(mesh, dataplanes);
+  auto config = generateProxyConfig({name, &it->second, &view});
+  return "{\"version\":\"" + configVersion(config) + "\",\"config\":" + configToJson(config) + "}";
+}
+
+}  // namespace braid::xds

@@ -1,0 +1,47 @@
+#pragma once
+
+// The dataplane server on --xds-address: the discovery stream (proto/braid/discovery/v1) over
+// gRPC with TLS. Kept free of gRPC and protobuf headers so braid-cp's main includes only this.
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "control-plane/insights/dataplane_insights.h"
+#include "control-plane/store/store.h"
+
+namespace braid::xds {
+
+struct DiscoveryServerOptions {
+  std::string address = "0.0.0.0:5678";  // HOST:PORT; port 0 picks one
+  std::string serverCertPem;
+  std::string serverKeyPem;
+  // How long to wait after a change for more changes before regenerating (bursts coalesce).
+  int debounceMs = 20;
+  // Regenerate at the latest this long after the first change of a burst.
+  int maxDelayMs = 200;
+};
+
+class DiscoveryServer {
+ public:
+  DiscoveryServer(store::Store& store, DataplaneInsights& insights, DiscoveryServerOptions options);
+  ~DiscoveryServer();
+  DiscoveryServer(const DiscoveryServer&) = delete;
+  DiscoveryServer& operator=(const DiscoveryServer&) = delete;
+
+  bool start(std::string& error);
+  int port() const;
+  // Closes every stream without deregistering its dataplane (a CP restart is not a departure).
+  void stop();
+
+  // The configuration the generator produces for a stored Dataplane right now, as JSON
+  // ({"version":…,"config":{…}}); nullopt when the dataplane or its mesh does not exist.
+  std::optional<std::string> configJsonFor(const std::string& mesh, const std::string& name);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace braid::xds

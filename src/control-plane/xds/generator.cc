@@ -1,0 +1,184 @@
+#include "control-plane/xds/generator.h"
+
+#include <arpa/inet.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/util/json_util.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+namespace braid::xds {
+namespace pb = braid::proxy::v1;
+
+namespace {
+
+constexpr const char* kServiceTag = "braid.io/service";
+constexpr const char* kProtocolTag = "braid.io/protocol";
+
+std::string stringAt(const Json& object, const char* key, const std::string& fallback = "") {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+std::map<std::string, std::string> tagsOf(const Json& entry) {
+  std::map<std::string, std::string> tags;
+  if (auto it = entry.find("tags"); it != entry.end() && it->is_object()) {
+    for (const auto& [k, v] : it->items()) {
+      if (v.is_string()) tags[k] = v.get<std::string>();
+    }
+  }
+  return tags;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+const Json& arrayAt(const Json& object, const char* key) {
+  static const Json kEmpty = Json::array();
+  if (!object.contains(key) || !object.at(key).is_array()) return kEmpty;
+  return object.at(key);
+}
+
+bool isIpLiteral(const std::string& address) {
+  unsigned char buf[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, address.c_str(), buf) == 1 ||
+         inet_pton(AF_INET6, address.c_str(), buf) == 1;
+}
+
+void setAddress(pb::SocketAddress* out, const std::string& ip, uint32_t port) {
+  out->set_address(ip);
+  out->set_port(port);
+}
+
+std::string listenerName(const char* direction, const std::string& ip, uint32_t port) {
+  return std::string(direction) + ":" + ip + ":" + std::to_string(port);
+}
+
+pb::Listener* addTcpListener(pb::ProxyConfig& config, pb::Listener::Direction direction,
+                             const std::string& ip, uint32_t port, const std::string& service,
+                             const std::string& protocol, const std::string& cluster) {
+  pb::Listener* listener = config.add_listeners();
+  listener->set_name(
+      listenerName(direction == pb::Listener::INBOUND ? "inbound" : "outbound", ip, port));
+  setAddress(listener->mutable_address(), ip, port);
+  listener->set_direction(direction);
+  listener->set_service(service);
+  listener->set_protocol(protocol);
+  pb::TcpProxy* tcp = listener->add_filter_chains()->mutable_tcp_proxy();
+  tcp->set_cluster(cluster);
+  tcp->set_stat_prefix(cluster);
+  return listener;
+}
+
+void addInbounds(const Json& networking, pb::ProxyConfig& config, std::set<std::string>& clusters) {
+  std::string dataplaneAddress = stringAt(networking, "address");
+  for (const auto& inbound : arrayAt(networking, "inbound")) {
+    if (stringAt(inbound, "state") == "Ignored") continue;
+    auto tags = tagsOf(inbound);
+    std::string ip = stringAt(inbound, "address", dataplaneAddress);
+    uint32_t port = inbound.value("port", 0u);
+    uint32_t servicePort = inbound.value("servicePort", port);
+    std::string serviceIp = stringAt(inbound, "serviceAddress", ip);
+    std::string cluster = "localhost:" + std::to_string(servicePort);
+    std::string protocol = lower(tags.count(kProtocolTag) ? tags[kProtocolTag] : "tcp");
+    addTcpListener(config, pb::Listener::INBOUND, ip, port, tags[kServiceTag], protocol, cluster);
+    if (!clusters.insert(cluster).second) continue;
+    pb::Cluster* c = config.add_clusters();
+    c->set_name(cluster);
+    pb::Endpoint* e = c->add_endpoints();
+    setAddress(e->mutable_address(), serviceIp, servicePort);
+    e->set_weight(1);
+    e->set_healthy(true);
+    e->set_origin("local application");
+  }
+}
+
+// The protocol of an outbound: the one every destination inbound declares, else tcp (Kuma's rule).
+std::string outboundProtocol(const std::vector<const InboundEndpoint*>& endpoints) {
+  std::set<std::string> protocols;
+  for (const auto* e : endpoints) protocols.insert(e->protocol.empty() ? "tcp" : e->protocol);
+  return protocols.size() == 1 ? *protocols.begin() : "tcp";
+}
+
+void addOutbounds(const Json& networking, const MeshView& mesh, pb::ProxyConfig& config,
+                  std::set<std::string>& clusters) {
+  for (const auto& outbound : arrayAt(networking, "outbound")) {
+    auto tags = tagsOf(outbound);
+    std::string ip = stringAt(outbound, "address", "127.0.0.1");
+    uint32_t port = outbound.value("port", 0u);
+    std::string cluster = outboundClusterName(tags);
+    auto endpoints = mesh.endpointsMatching(tags);
+    addTcpListener(config, pb::Listener::OUTBOUND, ip, port, tags[kServiceTag],
+                   outboundProtocol(endpoints), cluster);
+    if (!clusters.insert(cluster).second) continue;
+    pb::Cluster* c = config.add_clusters();
+    c->set_name(cluster);
+    c->set_service(tags[kServiceTag]);
+    for (const auto* endpoint : endpoints) {
+      // Addresses given as DNS names are not resolved by this version of the generator.
+      if (!isIpLiteral(endpoint->address)) continue;
+      pb::Endpoint* e = c->add_endpoints();
+      setAddress(e->mutable_address(), endpoint->address, endpoint->port);
+      e->set_weight(1);
+      e->set_healthy(endpoint->healthy);
+      e->set_origin(mesh.mesh() + "/" + endpoint->dataplane);
+    }
+  }
+}
+
+}  // namespace
+
+std::string outboundClusterName(const std::map<std::string, std::string>& tags) {
+  auto service = tags.find(kServiceTag);
+  std::string name = service == tags.end() ? "" : service->second;
+  std::string extra;
+  for (const auto& [k, v] : tags) {
+    if (k == kServiceTag) continue;
+    extra += (extra.empty() ? "" : ",") + k + "=" + v;
+  }
+  return extra.empty() ? name : name + "{" + extra + "}";
+}
+
+pb::ProxyConfig generateProxyConfig(const GeneratorInput& input) {
+  pb::ProxyConfig config;
+  config.set_mesh(input.mesh->mesh());
+  config.set_dataplane(input.name);
+  if (!input.dataplane->contains("networking")) return config;
+  const Json& networking = input.dataplane->at("networking");
+  std::set<std::string> clusters;
+  addInbounds(networking, config, clusters);
+  addOutbounds(networking, *input.mesh, config, clusters);
+  return config;
+}
+
+std::string configVersion(const pb::ProxyConfig& config) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    config.SerializeToCodedStream(&coded);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  char hex[17];
+  for (int i = 0; i < 8; ++i) std::snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+  return std::string(hex, 16);
+}
+
+std::string configToJson(const pb::ProxyConfig& config) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  options.add_whitespace = true;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(config, &out, options);
+  return out;
+}
+
+}  // namespace braid::xds

@@ -1,0 +1,39 @@
+#pragma once
+
+// Proxy configuration generation: a pure function of a dataplane and the mesh it lives in
+// (docs/architecture.md, "Discovery"). Same inputs, same bytes: the version is a hash of them.
+//
+// - one inbound listener per inbound (not Ignored) → a cluster "localhost:<servicePort>" holding
+//   the local application at serviceAddress:servicePort;
+// - one outbound listener per outbound → a cluster named after the outbound's tags holding every
+//   inbound in the mesh whose tags include them (healthy or not, flagged), reached at that
+//   dataplane's advertised address and inbound port.
+
+#include <string>
+
+#include "braid/proxy/v1/config.pb.h"
+#include "common/json.h"
+#include "control-plane/xds/mesh_view.h"
+
+namespace braid::xds {
+
+struct GeneratorInput {
+  std::string name;  // the Dataplane's name
+  const Json* dataplane = nullptr;  // its stored content (networking, labels)
+  const MeshView* mesh = nullptr;
+};
+
+braid::proxy::v1::ProxyConfig generateProxyConfig(const GeneratorInput& input);
+
+// "<service>" or "<service>{k=v,…}" for an outbound's tags (extra tags sorted by key, as in
+// Kuma's SNI form).
+std::string outboundClusterName(const std::map<std::string, std::string>& tags);
+
+// A version that changes exactly when the configuration does: 16 hex digits of the SHA-256 of
+// its deterministic serialisation.
+std::string configVersion(const braid::proxy::v1::ProxyConfig& config);
+
+// The JSON people read (`_config`, golden files): proto field names, defaults included.
+std::string configToJson(const braid::proxy::v1::ProxyConfig& config);
+
+}  // namespace braid::xds

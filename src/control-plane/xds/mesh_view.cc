@@ -1,0 +1,110 @@
+#include "control-plane/xds/mesh_view.h"
+
+#include <algorithm>
+
+namespace braid::xds {
+namespace {
+
+constexpr const char* kServiceTag = "braid.io/service";
+constexpr const char* kProtocolTag = "braid.io/protocol";
+
+std::string stringAt(const Json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::map<std::string, std::string> tagsOf(const Json& entry) {
+  std::map<std::string, std::string> tags;
+  auto it = entry.find("tags");
+  if (it == entry.end() || !it->is_object()) return tags;
+  for (const auto& [k, v] : it->items()) {
+    if (v.is_string()) tags[k] = v.get<std::string>();
+  }
+  return tags;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+const Json& listAt(const Json& networking, const char* key) {
+  static const Json kEmpty = Json::array();
+  auto it = networking.find(key);
+  return it != networking.end() && it->is_array() ? *it : kEmpty;
+}
+
+const Json& networkingOf(const Json& dataplane) {
+  static const Json kEmpty = Json::object();
+  auto it = dataplane.find("networking");
+  return it != dataplane.end() && it->is_object() ? *it : kEmpty;
+}
+
+}  // namespace
+
+MeshView::MeshView(std::string mesh, const std::map<std::string, Json>& dataplanes)
+    : mesh_(std::move(mesh)) {
+  for (const auto& [name, dataplane] : dataplanes) {
+    const Json& networking = networkingOf(dataplane);
+    std::string address = stringAt(networking, "address");
+    std::string advertised = stringAt(networking, "advertisedAddress");
+    for (const auto& inbound : listAt(networking, "inbound")) {
+      std::string state = stringAt(inbound, "state");
+      if (state == "Ignored") continue;
+      InboundEndpoint e;
+      e.dataplane = name;
+      std::string inboundAddress = stringAt(inbound, "address");
+      e.address = !advertised.empty() ? advertised
+                  : !inboundAddress.empty() ? inboundAddress
+                                            : address;
+      e.port = inbound.value("port", 0u);
+      bool ready = true;
+      if (auto h = inbound.find("health"); h != inbound.end() && h->is_object()) {
+        ready = h->value("ready", true);
+      }
+      e.healthy = ready && state != "NotReady";
+      e.tags = tagsOf(inbound);
+      e.protocol = lower(e.tags.count(kProtocolTag) ? e.tags[kProtocolTag] : "");
+      std::string service = e.tags[kServiceTag];
+      byService_.emplace(service, std::move(e));
+    }
+  }
+}
+
+std::vector<const InboundEndpoint*> MeshView::endpointsMatching(
+    const std::map<std::string, std::string>& tags) const {
+  std::vector<const InboundEndpoint*> out;
+  auto service = tags.find(kServiceTag);
+  if (service == tags.end()) return out;
+  auto [begin, end] = byService_.equal_range(service->second);
+  for (auto it = begin; it != end; ++it) {
+    const InboundEndpoint& e = it->second;
+    bool all = std::all_of(tags.begin(), tags.end(), [&](const auto& kv) {
+      auto t = e.tags.find(kv.first);
+      return t != e.tags.end() && t->second == kv.second;
+    });
+    if (all) out.push_back(&e);
+  }
+  std::sort(out.begin(), out.end(), [](const InboundEndpoint* a, const InboundEndpoint* b) {
+    return std::tie(a->dataplane, a->port) < std::tie(b->dataplane, b->port);
+  });
+  return out;
+}
+
+std::vector<std::string> MeshView::servicesOf(const Json& dataplane) {
+  std::vector<std::string> out;
+  for (const auto& inbound : listAt(networkingOf(dataplane), "inbound")) {
+    out.push_back(tagsOf(inbound)[kServiceTag]);
+  }
+  return out;
+}
+
+std::vector<std::string> MeshView::outboundServicesOf(const Json& dataplane) {
+  std::vector<std::string> out;
+  for (const auto& outbound : listAt(networkingOf(dataplane), "outbound")) {
+    out.push_back(tagsOf(outbound)[kServiceTag]);
+  }
+  return out;
+}
+
+}  // namespace braid::xds
