@@ -1,0 +1,101 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dataplane/network/connector.h"
+#include "dataplane/network/stream_socket.h"
+#include "dataplane/network/unique_fd.h"
+#include "dataplane/stats/stats.h"
+#include "dataplane/upstream/load_balancer.h"
+
+struct event_base;
+
+namespace braid::dataplane::tcp_proxy {
+
+struct ProxyLimits {
+  // A direction stops reading when the bytes waiting for the other side exceed `highWatermark`
+  // and resumes once they fall to `lowWatermark`.
+  size_t highWatermark = 1024 * 1024;
+  size_t lowWatermark = 256 * 1024;
+  // Bytes per read. Just under 64 KiB, so that libevent's chain (buffer plus its header) is a
+  // 64 KiB allocation rather than 128 KiB.
+  size_t readSize = 64 * 1024 - 512;
+  int maxConnectAttempts = 3;
+};
+
+class TcpProxySession;
+
+// Owns the sessions; told when one is over so it can destroy it.
+class SessionOwner {
+ public:
+  // Called from the session's own event callback as its last action; destroying the session
+  // inside is expected.
+  virtual void onSessionClosed(TcpProxySession& session) = 0;
+
+ protected:
+  ~SessionOwner() = default;
+};
+
+// One downstream connection proxied to one upstream endpoint: L4, bytes both ways, half-close
+// honoured, bounded buffering. Loop thread only.
+class TcpProxySession final : private network::StreamSocket::Handler,
+                              private network::Connector::Handler {
+ public:
+  // `keepAlive` holds the configuration the session started with (the balancer and counters it
+  // points at) until the session ends.
+  TcpProxySession(event_base* base, network::UniqueFd downstream, ListenerCounters& listener,
+                  upstream::LoadBalancer& balancer, std::shared_ptr<const void> keepAlive,
+                  SessionOwner& owner, const ProxyLimits& limits);
+  ~TcpProxySession();
+  TcpProxySession(const TcpProxySession&) = delete;
+  TcpProxySession& operator=(const TcpProxySession&) = delete;
+
+  // Picks an endpoint and starts connecting. false: the session is already over (no usable
+  // endpoint, or every attempt failed at once) and the owner should destroy it.
+  bool start();
+  // Adds the byte counts gathered since the last flush to the shared counters.
+  void flushStats();
+  // Bytes held in user space, both directions.
+  size_t bufferedBytes() const;
+
+ private:
+  void onReadable(network::StreamSocket& socket) override;
+  void onWritable(network::StreamSocket& socket) override;
+  void onConnectResult(network::Connector::Result result, network::UniqueFd socket,
+                       int error) override;
+
+  // Each returns false when the session must end.
+  bool connectNext();
+  bool onConnected(network::UniqueFd socket);
+  bool forward(network::StreamSocket& from, network::StreamSocket& to);
+  bool drain(network::StreamSocket& to);
+  bool done() const;
+  void releaseEndpoint();
+  void finish();
+  network::StreamSocket& peer(network::StreamSocket& socket);
+
+  const ProxyLimits& limits_;
+  ListenerCounters& listener_;
+  upstream::LoadBalancer& balancer_;
+  ClusterCounters& cluster_;
+  std::shared_ptr<const void> keepAlive_;
+  SessionOwner& owner_;
+  network::StreamSocket downstream_;
+  std::unique_ptr<network::StreamSocket> upstream_;
+  network::Connector connector_;
+  event_base* base_;
+  std::vector<int> tried_;
+  int endpoint_ = -1;  // index of the endpoint connecting or connected, -1 when none
+  bool downstreamBlocked_ = false;
+  bool upstreamBlocked_ = false;
+  // Byte counts not yet added to the shared counters.
+  uint64_t downstreamReceived_ = 0;
+  uint64_t downstreamSent_ = 0;
+  uint64_t upstreamReceived_ = 0;
+  uint64_t upstreamSent_ = 0;
+};
+
+}  // namespace braid::dataplane::tcp_proxy

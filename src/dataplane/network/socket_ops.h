@@ -1,0 +1,24 @@
+#pragma once
+
+#include <string>
+
+#include "dataplane/network/address.h"
+#include "dataplane/network/unique_fd.h"
+
+namespace braid::dataplane::network {
+
+// Opens a non-blocking SO_REUSEPORT listening socket (IPv6 sockets are v6-only, so [::]:p and
+// 0.0.0.0:p can coexist). Returns "" or "bind <addr>: <strerror>" / "listen <addr>: <strerror>".
+std::string openListenSocket(const ResolvedAddress& address, int backlog, UniqueFd& out);
+
+// Disables Nagle: the proxy forwards whatever it has as soon as it has it.
+void setNoDelay(int fd);
+
+// Creates a non-blocking TCP socket and starts connecting it. Returns 0 when the connect is under
+// way (or already done: the socket then reports writable at once), else the errno that ended it.
+int startConnect(const ResolvedAddress& address, UniqueFd& out);
+
+// The pending error of a socket (SO_ERROR), 0 when none.
+int socketError(int fd);
+
+}  // namespace braid::dataplane::network

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <cstddef>
+
+#include "dataplane/network/unique_fd.h"
+
+struct event;
+struct event_base;
+struct evbuffer;
+
+namespace braid::dataplane::network {
+
+// A connected non-blocking TCP socket with its read and write events and an output buffer of
+// bytes waiting to be written. Reads go straight into a caller's evbuffer (normally the peer's
+// output) and writes come straight out of the output buffer, so bytes are never copied between
+// the two kernel calls. Loop thread only.
+class StreamSocket {
+ public:
+  class Handler {
+   public:
+    virtual void onReadable(StreamSocket& socket) = 0;
+    virtual void onWritable(StreamSocket& socket) = 0;
+
+   protected:
+    ~Handler() = default;
+  };
+
+  enum class Io { kOk, kWouldBlock, kEof, kError };
+
+  // Starts with reading disabled.
+  StreamSocket(event_base* base, UniqueFd fd, Handler& handler);
+  ~StreamSocket();
+  StreamSocket(const StreamSocket&) = delete;
+  StreamSocket& operator=(const StreamSocket&) = delete;
+
+  // One read of at most `max` bytes, appended to `into`; `count` gets the bytes read. kEof marks
+  // the socket read-closed and stops read events.
+  Io readInto(evbuffer* into, size_t max, size_t& count);
+  // Writes the output buffer until it is empty or the socket is full; the write event is armed
+  // exactly while bytes remain. `count` gets the bytes written.
+  Io flush(size_t& count);
+  // shutdown(SHUT_WR): the peer reads EOF after the bytes already written.
+  bool shutdownWrite();
+
+  void setReadEnabled(bool enabled);
+  bool readEnabled() const { return readEnabled_; }
+  bool writePending() const { return writeArmed_; }
+  bool readClosed() const { return readClosed_; }
+  bool writeClosed() const { return writeClosed_; }
+  evbuffer* output() const { return output_; }
+  size_t outputLength() const;
+  int error() const { return error_; }  // errno of the last kError
+
+ private:
+  static void onRead(int fd, short what, void* arg);
+  static void onWrite(int fd, short what, void* arg);
+  void setWriteArmed(bool armed);
+
+  UniqueFd fd_;
+  Handler& handler_;
+  struct event* readEvent_ = nullptr;
+  struct event* writeEvent_ = nullptr;
+  evbuffer* output_ = nullptr;
+  bool readEnabled_ = false;
+  bool writeArmed_ = false;
+  bool readClosed_ = false;
+  bool writeClosed_ = false;
+  int error_ = 0;
+};
+
+}  // namespace braid::dataplane::network

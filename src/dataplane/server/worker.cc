@@ -1,0 +1,102 @@
+#include "dataplane/server/worker.h"
+
+#include <chrono>
+#include <exception>
+
+#include "common/log.h"
+
+namespace braid::dataplane {
+namespace {
+
+// How stale the byte counters of long-lived connections may get.
+constexpr std::chrono::milliseconds kStatsFlushInterval{1000};
+
+}  // namespace
+
+Worker::Worker(const tcp_proxy::ProxyLimits& limits)
+    : limits_(limits), flushTimer_(loop_.base(), [this] { onFlushTimer(); }) {
+  flushTimer_.schedule(kStatsFlushInterval);
+  thread_ = std::thread([this] { loop_.run(); });
+}
+
+Worker::~Worker() {
+  loop_.stop();
+  thread_.join();
+  // The loop thread is gone: tear down here, connections first (they hold the configuration).
+  sessions_.clear();
+  listeners_.clear();
+  current_.reset();
+}
+
+void Worker::applyOnLoop(std::shared_ptr<const RuntimeConfig> config,
+                         std::map<std::string, network::UniqueFd> sockets) {
+  auto next = std::make_shared<WorkerConfig>(std::move(config), lbStates_);
+  std::map<std::string, std::unique_ptr<ActiveListener>> listeners;
+  for (const auto& [key, route] : next->routes) {
+    if (auto kept = listeners_.find(key); kept != listeners_.end()) {
+      kept->second->route = route;
+      listeners.emplace(key, std::move(kept->second));
+      continue;
+    }
+    auto socket = sockets.find(key);
+    if (socket == sockets.end()) continue;  // not listening: the pool is draining
+    auto active = std::make_unique<ActiveListener>();
+    active->route = route;
+    try {
+      active->socket = std::make_unique<network::Listener>(
+          loop_.base(), std::move(socket->second),
+          [this, listener = active.get()](network::UniqueFd fd) {
+            accept(*listener, std::move(fd));
+          });
+    } catch (const std::exception& e) {
+      log::error("cannot listen",
+                 {{"listener", route.listener->config->name}, {"error", e.what()}});
+      continue;
+    }
+    listeners.emplace(key, std::move(active));
+  }
+  // Listeners left behind close here; connections they accepted are not theirs and carry on.
+  listeners_ = std::move(listeners);
+  current_ = std::move(next);
+}
+
+void Worker::stopListeningOnLoop() { listeners_.clear(); }
+
+size_t Worker::bufferedBytesOnLoop() const {
+  size_t total = 0;
+  for (const auto& [raw, session] : sessions_) total += session->bufferedBytes();
+  return total;
+}
+
+void Worker::flushStatsOnLoop() {
+  for (auto& [raw, session] : sessions_) session->flushStats();
+}
+
+void Worker::onFlushTimer() {
+  flushStatsOnLoop();
+  flushTimer_.schedule(kStatsFlushInterval);
+}
+
+void Worker::accept(const ActiveListener& listener, network::UniqueFd socket) {
+  tcp_proxy::TcpProxySession* session = nullptr;
+  tcp_proxy::SessionOwner& owner = *this;
+  try {
+    auto owned = std::make_unique<tcp_proxy::TcpProxySession>(
+        loop_.base(), std::move(socket), *listener.route.listener->counters,
+        *listener.route.balancer, current_, owner, limits_);
+    session = owned.get();
+    sessions_.emplace(session, std::move(owned));
+  } catch (const std::exception& e) {
+    log::warn("connection dropped", {{"error", e.what()}});
+    return;
+  }
+  active_.fetch_add(1, std::memory_order_relaxed);
+  if (!session->start()) onSessionClosed(*session);
+}
+
+void Worker::onSessionClosed(tcp_proxy::TcpProxySession& session) {
+  sessions_.erase(&session);
+  active_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+}  // namespace braid::dataplane

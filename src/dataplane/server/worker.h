@@ -1,0 +1,69 @@
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "dataplane/event/event_loop.h"
+#include "dataplane/event/timer.h"
+#include "dataplane/filters/tcp_proxy/tcp_proxy_session.h"
+#include "dataplane/network/listener.h"
+#include "dataplane/network/unique_fd.h"
+#include "dataplane/server/worker_config.h"
+#include "dataplane/upstream/load_balancer.h"
+
+namespace braid::dataplane {
+
+// One worker thread: its own event loop, its own listening socket per address (SO_REUSEPORT), the
+// connections it accepted. Other threads talk to it only through post(); the *OnLoop methods run
+// on its thread.
+class Worker final : private tcp_proxy::SessionOwner {
+ public:
+  explicit Worker(const tcp_proxy::ProxyLimits& limits);
+  ~Worker();  // stops the loop, joins the thread, closes everything
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Thread-safe.
+  void post(std::function<void()> task) { loop_.post(std::move(task)); }
+  uint64_t activeConnections() const { return active_.load(std::memory_order_relaxed); }
+
+  // Switches new connections to `config`. Addresses it already listens on keep their sockets;
+  // `sockets` brings this worker's socket for each new address; addresses `config` no longer has
+  // stop accepting (their connections carry on).
+  void applyOnLoop(std::shared_ptr<const RuntimeConfig> config,
+                   std::map<std::string, network::UniqueFd> sockets);
+  // Closes every listening socket.
+  void stopListeningOnLoop();
+  size_t bufferedBytesOnLoop() const;
+  void flushStatsOnLoop();
+
+ private:
+  struct ActiveListener {
+    ListenerRoute route;
+    std::unique_ptr<network::Listener> socket;
+  };
+
+  void accept(const ActiveListener& listener, network::UniqueFd socket);
+  void onSessionClosed(tcp_proxy::TcpProxySession& session) override;
+  void onFlushTimer();
+
+  const tcp_proxy::ProxyLimits limits_;
+  event::EventLoop loop_;  // declared first: destroyed after everything holding its events
+  event::Timer flushTimer_;
+  upstream::LbStateStore lbStates_;
+  std::shared_ptr<WorkerConfig> current_;
+  std::map<std::string, std::unique_ptr<ActiveListener>> listeners_;  // by address key
+  std::unordered_map<tcp_proxy::TcpProxySession*, std::unique_ptr<tcp_proxy::TcpProxySession>>
+      sessions_;
+  std::atomic<uint64_t> active_{0};
+  std::thread thread_;
+};
+
+}  // namespace braid::dataplane

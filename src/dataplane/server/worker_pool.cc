@@ -1,0 +1,131 @@
+#include "dataplane/server/worker_pool.h"
+
+#include <latch>
+#include <map>
+
+#include "dataplane/network/socket_ops.h"
+#include "dataplane/server/worker.h"
+
+namespace braid::dataplane {
+namespace {
+
+constexpr int kListenBacklog = 1024;
+
+}  // namespace
+
+WorkerPool::WorkerPool(int workers, Stats& stats, const tcp_proxy::ProxyLimits& limits)
+    : stats_(stats) {
+  for (int i = 0; i < std::max(workers, 1); ++i) {
+    workers_.push_back(std::make_unique<Worker>(limits));
+  }
+}
+
+WorkerPool::~WorkerPool() = default;
+
+void WorkerPool::onEveryWorker(const std::function<void(size_t)>& task) const {
+  std::latch finished(static_cast<std::ptrdiff_t>(workers_.size()));
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    workers_[i]->post([&task, &finished, i] {
+      task(i);
+      finished.count_down();
+    });
+  }
+  finished.wait();
+}
+
+std::string WorkerPool::apply(SnapshotPtr next) {
+  std::lock_guard lock(applyMutex_);
+  if (!next) return "no snapshot";
+  if (std::string error = validateSnapshot(*next); !error.empty()) return error;
+
+  // Bind first: a failure must leave the running configuration as it is.
+  std::map<std::string, std::vector<network::UniqueFd>> opened;  // address key → one per worker
+  std::set<std::string> addresses;
+  for (const auto& listener : next->listeners) {
+    auto address = *network::resolve(listener.address);
+    std::string key = network::formatAddress(address);
+    addresses.insert(key);
+    if (draining_ || bound_.contains(key)) continue;
+    auto& sockets = opened[key];
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      network::UniqueFd socket;
+      std::string error = network::openListenSocket(address, kListenBacklog, socket);
+      if (!error.empty()) return "listener " + listener.name + ": " + error;
+      sockets.push_back(std::move(socket));
+    }
+  }
+
+  auto runtime = buildRuntimeConfig(std::move(next), stats_, endpoints_);
+  onEveryWorker([&](size_t worker) {
+    std::map<std::string, network::UniqueFd> sockets;
+    for (auto& [key, perWorker] : opened) sockets.emplace(key, std::move(perWorker[worker]));
+    workers_[worker]->applyOnLoop(runtime, std::move(sockets));
+  });
+  if (!draining_) bound_ = std::move(addresses);
+  {
+    std::lock_guard currentLock(currentMutex_);
+    current_ = std::move(runtime);
+  }
+  endpoints_.prune();
+  return "";
+}
+
+SnapshotPtr WorkerPool::current() const {
+  std::lock_guard lock(currentMutex_);
+  return current_ ? current_->snapshot : nullptr;
+}
+
+void WorkerPool::stopListening() {
+  std::lock_guard lock(applyMutex_);
+  draining_ = true;
+  onEveryWorker([&](size_t worker) { workers_[worker]->stopListeningOnLoop(); });
+  bound_.clear();
+}
+
+uint64_t WorkerPool::activeConnections() const {
+  uint64_t total = 0;
+  for (const auto& worker : workers_) total += worker->activeConnections();
+  return total;
+}
+
+std::string WorkerPool::clustersText() const {
+  std::shared_ptr<const RuntimeConfig> config;
+  {
+    std::lock_guard lock(currentMutex_);
+    config = current_;
+  }
+  std::string out;
+  if (!config) return out;
+  for (const auto& [name, cluster] : config->clusters) {
+    for (const auto& endpoint : cluster.endpoints) {
+      std::string prefix = name + "::" + endpoint.key + "::";
+      const auto& counters = *endpoint.counters;
+      auto line = [&](const std::string& field, const std::string& value) {
+        out.append(prefix).append(field).append("::").append(value).append("\n");
+      };
+      line("cx_active", std::to_string(counters.active.load(std::memory_order_relaxed)));
+      line("cx_connect_fail",
+           std::to_string(counters.connectFailures.load(std::memory_order_relaxed)));
+      line("cx_total", std::to_string(counters.total.load(std::memory_order_relaxed)));
+      line("weight", std::to_string(endpoint.config->weight));
+      line("health_flags", endpoint.config->healthy ? "healthy" : "/failed_eds_health");
+      if (!endpoint.config->origin.empty()) line("origin", endpoint.config->origin);
+    }
+  }
+  return out;
+}
+
+size_t WorkerPool::bufferedBytes() const {
+  std::vector<size_t> perWorker(workers_.size());
+  onEveryWorker(
+      [&](size_t worker) { perWorker[worker] = workers_[worker]->bufferedBytesOnLoop(); });
+  size_t total = 0;
+  for (size_t bytes : perWorker) total += bytes;
+  return total;
+}
+
+void WorkerPool::flushStats() {
+  onEveryWorker([&](size_t worker) { workers_[worker]->flushStatsOnLoop(); });
+}
+
+}  // namespace braid::dataplane

@@ -1,0 +1,84 @@
+#include "dataplane/stats/stats.h"
+
+#include <vector>
+
+#include "dataplane/stats/prometheus_text.h"
+
+namespace braid::dataplane {
+
+std::shared_ptr<ListenerCounters> Stats::listener(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto& slot = listeners_[name];
+  if (!slot) slot = std::make_shared<ListenerCounters>();
+  return slot;
+}
+
+std::shared_ptr<ClusterCounters> Stats::cluster(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto& slot = clusters_[name];
+  if (!slot) slot = std::make_shared<ClusterCounters>();
+  return slot;
+}
+
+namespace {
+
+template <typename Counters>
+struct Family {
+  const char* name;
+  const char* type;
+  const char* help;
+  const std::atomic<uint64_t> Counters::*field;
+};
+
+template <typename Counters>
+void renderFamilies(std::string& out, const char* label,
+                    const std::map<std::string, std::shared_ptr<Counters>>& series,
+                    const std::vector<Family<Counters>>& families) {
+  for (const auto& family : families) {
+    prometheus::appendHeader(out, family.name, family.type, family.help);
+    for (const auto& [name, counters] : series) {
+      prometheus::appendSample(out, family.name, label, name,
+                               ((*counters).*family.field).load(std::memory_order_relaxed));
+    }
+  }
+}
+
+}  // namespace
+
+std::string Stats::renderPrometheus() const {
+  static const std::vector<Family<ListenerCounters>> kListener = {
+      {"braid_dp_listener_connections_total", "counter", "Downstream connections accepted.",
+       &ListenerCounters::connectionsTotal},
+      {"braid_dp_listener_connections_active", "gauge", "Downstream connections open.",
+       &ListenerCounters::connectionsActive},
+      {"braid_dp_listener_bytes_received_total", "counter", "Bytes read from downstream.",
+       &ListenerCounters::bytesReceived},
+      {"braid_dp_listener_bytes_sent_total", "counter", "Bytes written to downstream.",
+       &ListenerCounters::bytesSent},
+  };
+  static const std::vector<Family<ClusterCounters>> kCluster = {
+      {"braid_dp_cluster_upstream_connections_total", "counter", "Upstream connection attempts.",
+       &ClusterCounters::upstreamConnectionsTotal},
+      {"braid_dp_cluster_upstream_connections_active", "gauge",
+       "Upstream connections open or connecting.", &ClusterCounters::upstreamConnectionsActive},
+      {"braid_dp_cluster_upstream_connect_failures_total", "counter",
+       "Upstream connect attempts that failed (timeouts included).",
+       &ClusterCounters::connectFailures},
+      {"braid_dp_cluster_upstream_connect_timeouts_total", "counter",
+       "Upstream connect attempts that timed out.", &ClusterCounters::connectTimeouts},
+      {"braid_dp_cluster_bytes_sent_total", "counter", "Bytes written to upstream.",
+       &ClusterCounters::bytesSent},
+      {"braid_dp_cluster_bytes_received_total", "counter", "Bytes read from upstream.",
+       &ClusterCounters::bytesReceived},
+      {"braid_dp_cluster_no_healthy_endpoint_total", "counter",
+       "Connections closed because the cluster had no healthy endpoint.",
+       &ClusterCounters::noHealthyEndpoint},
+  };
+  std::string out;
+  std::lock_guard lock(mutex_);
+  renderFamilies(out, "listener", listeners_, kListener);
+  renderFamilies(out, "cluster", clusters_, kCluster);
+  return out;
+}
+
+}  // namespace braid::dataplane

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dataplane/config/snapshot.h"
+#include "dataplane/network/address.h"
+#include "dataplane/stats/stats.h"
+
+namespace braid::dataplane::upstream {
+
+// Counters of one endpoint, shared by every worker (least-request reads `active`).
+struct alignas(64) EndpointCounters {
+  std::atomic<uint64_t> active{0};  // connections connecting or open
+  std::atomic<uint64_t> total{0};   // connect attempts
+  std::atomic<uint64_t> connectFailures{0};
+};
+
+// One endpoint of a cluster as the workers use it: parsed once on the main thread.
+struct EndpointRuntime {
+  const EndpointConfig* config = nullptr;
+  std::optional<network::ResolvedAddress> address;  // nullopt: not an IP literal, never picked
+  std::string key;                                  // "ip:port", canonical
+  std::shared_ptr<EndpointCounters> counters;
+
+  bool usable() const { return config->healthy && address.has_value(); }
+  // A weight of 0 is not a valid configuration; it counts as 1 rather than starving the endpoint.
+  uint32_t weight() const { return config->weight == 0 ? 1 : config->weight; }
+};
+
+struct ClusterRuntime {
+  const ClusterConfig* config = nullptr;
+  std::shared_ptr<ClusterCounters> counters;
+  std::vector<EndpointRuntime> endpoints;  // parallel to config->endpoints
+};
+
+}  // namespace braid::dataplane::upstream
