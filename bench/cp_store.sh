@@ -19,7 +19,7 @@ trap cleanup EXIT
 
 run_one() {
   local label=$1 store=$2 data=$work/$1
-  build/bin/braid-cp run --data-dir "$data" --store "$store" --api-address 127.0.0.1:0 \
+  build/bin/braid-cp run --data-dir "$data" --store "$store" --api-address 127.0.0.1:0 --xds-address 127.0.0.1:0 \
     --dp-auth none --log-level error &
   cp_pid=$!
   for _ in $(seq 100); do [ -s "$data/ports.json" ] && break; sleep 0.1; done

@@ -53,6 +53,13 @@ void runInspectDataplane(const InspectDataplaneOptions& options, CliContext& ctx
   }
 }
 
+// "<version>: <error>" of the last configuration the proxy refused (NACKed), else "-".
+std::string lastRejection(const Json& insight) {
+  const Json& rejection = fieldOrNull(insight, "lastRejection");
+  if (!rejection.is_object()) return "-";
+  return stringOrDash(rejection, "version") + ": " + stringOrDash(rejection, "error");
+}
+
 }  // namespace
 
 std::string dataplaneOverviewTable(const Json& items) {
@@ -65,9 +72,10 @@ std::string dataplaneOverviewTable(const Json& items) {
     rows.push_back({stringOrDash(item, "mesh"), stringOrDash(item, "name"),
                     tags.empty() ? "-" : tags, online && *online == true ? "Online" : "Offline",
                     stringOrDash(insight, "configVersionAcked"),
-                    stringOrDash(insight, "certificateExpiry")});
+                    stringOrDash(insight, "certificateExpiry"), lastRejection(insight)});
   }
-  return formatTable({"MESH", "NAME", "TAGS", "STATUS", "CONFIG ACKED", "CERT EXPIRY"}, rows);
+  return formatTable(
+      {"MESH", "NAME", "TAGS", "STATUS", "CONFIG ACKED", "CERT EXPIRY", "LAST REJECTION"}, rows);
 }
 
 void registerInspect(CLI::App& app, CliContext& ctx) {

@@ -10,10 +10,12 @@
 #include "common/http/server.h"
 #include "common/log.h"
 #include "control-plane/api/api_handler.h"
+#include "control-plane/ca/cp_tls.h"
 #include "control-plane/insights/dataplane_insights.h"
 #include "control-plane/runtime/cp_config.h"
 #include "control-plane/runtime/data_dir.h"
 #include "control-plane/store/store.h"
+#include "control-plane/xds/discovery_server.h"
 
 extern char** environ;
 
@@ -81,8 +83,30 @@ int run(const std::vector<std::string>& args) {
   }
   log::info("store opened", {{"store", opened.store->describe()}});
 
+  // The dataplane server's TLS identity, signed by the CA in DATA_DIR/cp-ca.pem.
+  std::string xdsHost = config.xdsAddress.substr(0, config.xdsAddress.rfind(':'));
+  if (xdsHost.size() > 1 && xdsHost.front() == '[') xdsHost = xdsHost.substr(1, xdsHost.size() - 2);
+  ca::CpTlsMaterial tls;
+  std::string tlsError;
+  if (!ca::loadOrCreateCpTls(config.dataDir, ca::defaultServerHosts(xdsHost), tls, tlsError)) {
+    return fail(tlsError);
+  }
+
   DataplaneInsights insights;
+  xds::DiscoveryServerOptions xdsOptions;
+  xdsOptions.address = config.xdsAddress;
+  xdsOptions.serverCertPem = tls.serverCertPem;
+  xdsOptions.serverKeyPem = tls.serverKeyPem;
+  xds::DiscoveryServer discovery(*opened.store, insights, xdsOptions);
+  std::string xdsError;
+  if (!discovery.start(xdsError)) return fail("cannot serve the dataplane server: " + xdsError);
+  log::info("dataplane server listening",
+            {{"address", config.xdsAddress}, {"port", std::to_string(discovery.port())}});
+
   api::ApiOptions apiOptions;
+  apiOptions.proxyConfig = [&discovery](const std::string& mesh, const std::string& name) {
+    return discovery.configJsonFor(mesh, name);
+  };
   apiOptions.mode = config.mode;
   apiOptions.zone = config.zone;
   apiOptions.version = kVersion;
@@ -100,7 +124,7 @@ int run(const std::vector<std::string>& args) {
   log::info("API server listening",
             {{"address", config.apiAddress}, {"port", std::to_string(apiServer.port())}});
 
-  if (auto err = runtime::writePortsFile(config.dataDir, {{"api", apiServer.port()}});
+  if (auto err = runtime::writePortsFile(config.dataDir, {{"api", apiServer.port()}, {"xds", discovery.port()}});
       !err.empty()) {
     return fail(err);
   }
@@ -109,6 +133,7 @@ int run(const std::vector<std::string>& args) {
   int sig = 0;
   sigwait(&signals, &sig);
   log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  discovery.stop();
   apiServer.stop();
   log::info("braid-cp stopped");
   return 0;

@@ -170,7 +170,7 @@ fi
 # --- inspect ----------------------------------------------------------------------------------------
 out=$(ctl inspect dataplanes)
 check "inspect dataplanes header" \
-  [ "$(head -1 <<<"$out" | tr -s ' ')" = "MESH NAME TAGS STATUS CONFIG ACKED CERT EXPIRY" ]
+  [ "$(head -1 <<<"$out" | tr -s ' ')" = "MESH NAME TAGS STATUS CONFIG ACKED CERT EXPIRY LAST REJECTION" ]
 check "inspect dataplanes row" grep -q "^default   backend-1 .*Offline" <<<"$out"
 out=$(ctl inspect dataplane backend-1 --type policies)
 check "inspect dataplane --type policies names the route" grep -q '"backend-split"' <<<"$out"

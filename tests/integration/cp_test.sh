@@ -20,7 +20,7 @@ expect_eq() { [ "$2" = "$3" ] || fail "$1: expected '$3', got '$2'"; }
 # start_cp ARGS…: starts braid-cp in the background on a fresh port and sets $api.
 start_cp() {
   rm -f "$tmp/data/ports.json"
-  "$bin/braid-cp" run --data-dir "$tmp/data" --api-address 127.0.0.1:0 "$@" >"$tmp/cp.log" 2>&1 &
+  "$bin/braid-cp" run --data-dir "$tmp/data" --api-address 127.0.0.1:0 --xds-address 127.0.0.1:0 "$@" >"$tmp/cp.log" 2>&1 &
   cp_pid=$!
   for _ in $(seq 100); do [ -s "$tmp/data/ports.json" ] && break; sleep 0.05; done
   [ -s "$tmp/data/ports.json" ] || { cat "$tmp/cp.log" >&2; echo "braid-cp did not start" >&2; exit 1; }

@@ -164,8 +164,9 @@ TEST(InspectCommand, DataplanesAndOneDataplane) {
   auto list = cli.run({"inspect", "dataplanes"});
   EXPECT_EQ(list.status, 0) << list.err;
   EXPECT_EQ(list.out,
-            "MESH      NAME   TAGS                 STATUS   CONFIG ACKED   CERT EXPIRY\n"
-            "default   dp-1   braid.io/service=b   Online   5              -\n");
+            "MESH      NAME   TAGS                 STATUS   CONFIG ACKED   CERT EXPIRY   LAST "
+            "REJECTION\n"
+            "default   dp-1   braid.io/service=b   Online   5              -             -\n");
   auto config = cli.run({"inspect", "dataplane", "dp-1", "--type", "config"});
   EXPECT_EQ(config.out, "{\n  \"listeners\": []\n}\n");
   auto policies = cli.run({"inspect", "dataplane", "dp-1", "--type", "policies"});

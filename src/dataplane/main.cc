@@ -1,0 +1,207 @@
+// braid-dp: the sidecar proxy. `braid-dp run [FLAGS]` (CONTRACT §5).
+//
+// Threads: this one owns startup, signals and shutdown; the discovery client's thread receives
+// configurations, compiles them and hands snapshots to the workers; the admin server answers on
+// loopback; `--concurrency` workers carry the traffic on their own event loops.
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "braid/proxy/v1/config.pb.h"
+#include "common/http/server.h"
+#include "common/log.h"
+#include "dataplane/admin/admin_handler.h"
+#include "dataplane/config/dataplane_file.h"
+#include "dataplane/config/discovery_client.h"
+#include "dataplane/config/proxy_config_compiler.h"
+#include "dataplane/runtime/config_dump.h"
+#include "dataplane/runtime/discovery_metrics.h"
+#include "dataplane/runtime/dp_options.h"
+#include "dataplane/server/worker_pool.h"
+#include "dataplane/stats/stats.h"
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "Error: %s\n", message.c_str());
+  return 1;
+}
+
+bool readFile(const std::string& path, std::string& out) {
+  std::ifstream in(path);
+  if (!in) return false;
+  std::stringstream s;
+  s << in.rdbuf();
+  out = s.str();
+  return true;
+}
+
+bool writePortFile(const std::string& path, int port, std::string& error) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out) {
+      error = "cannot write " + tmp;
+      return false;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    error = "cannot rename " + tmp + " to " + path;
+    return false;
+  }
+  return true;
+}
+
+int run(const std::vector<std::string>& args) {
+  using namespace braid;
+  using namespace braid::dataplane;
+  auto parsed = parseDpOptions(args);
+  if (parsed.helpRequested) {
+    std::fputs(parsed.help.c_str(), stdout);
+    return 0;
+  }
+  if (!parsed.errors.empty()) {
+    std::string all;
+    for (const auto& e : parsed.errors) all += "\n  " + e;
+    return fail("invalid flags:" + all);
+  }
+  const DpOptions& options = parsed.options;
+  log::Level level;
+  log::parseLevel(options.logLevel, level);
+  log::setLevel(level);
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  DataplaneFile dataplane;
+  std::string error;
+  if (!loadDataplaneFile(options.dataplaneFile, options.dataplaneVars, dataplane, error)) {
+    return fail(error);
+  }
+  if (dataplane.type != "Dataplane") {
+    return fail(options.dataplaneFile + ": a " + dataplane.type +
+                " cannot run as a sidecar (this version of braid-dp runs Dataplanes only)");
+  }
+  std::string caPem;
+  if (!options.caCertFile.empty() && !readFile(options.caCertFile, caPem)) {
+    return fail("cannot read --ca-cert-file " + options.caCertFile);
+  }
+  if (options.insecureSkipVerify) {
+    log::warn(
+        "the control plane's certificate is NOT verified (--insecure-skip-verify): "
+        "development use only");
+  }
+  if (!options.dataplaneTokenFile.empty()) {
+    std::string token;
+    if (!readFile(options.dataplaneTokenFile, token)) {
+      return fail("cannot read --dataplane-token-file " + options.dataplaneTokenFile);
+    }
+  }
+
+  Stats stats;
+  WorkerPool workers(options.concurrency, stats);
+  ConfigDump dump;
+
+  DiscoveryClientOptions clientOptions;
+  clientOptions.target = options.cpTarget;
+  clientOptions.caPem = caPem;
+  clientOptions.insecureSkipVerify = options.insecureSkipVerify;
+  clientOptions.dataplane = dataplane.text;
+  clientOptions.nodeId = dataplane.mesh + "." + dataplane.name;
+  clientOptions.version = kVersion;
+  DiscoveryClient discovery(
+      clientOptions, [&](const std::string& version, const braid::proxy::v1::ProxyConfig& config) {
+        auto compiled = compileProxyConfig(config, version);
+        if (!compiled.snapshot) return compiled.error;
+        if (auto applyError = workers.apply(compiled.snapshot); !applyError.empty()) {
+          return applyError;
+        }
+        dump.set(version, config);
+        log::info("configuration applied", {{"version", version},
+                                            {"listeners", std::to_string(config.listeners_size())},
+                                            {"clusters", std::to_string(config.clusters_size())}});
+        return std::string();
+      });
+
+  std::atomic<bool> draining{false};
+  AdminSources sources;
+  sources.configured = [&] { return workers.current() != nullptr; };
+  sources.draining = [&] { return draining.load(); };
+  sources.configDump = [&] { return dump.json(); };
+  sources.prometheus = [&] {
+    return stats.renderPrometheus() + discoveryMetrics(discovery, workers);
+  };
+  sources.clusters = [&] { return workers.clustersText(); };
+  sources.drain = [&] {
+    draining = true;
+    workers.stopListening();
+  };
+  AdminHandler admin(sources);
+  http::ServerOptions adminOptions;
+  adminOptions.address = options.adminAddress;
+  adminOptions.handler = [&admin](const http::Request& r) { return admin.handle(r); };
+  http::Server adminServer(adminOptions);
+  if (!adminServer.start(error)) {
+    return fail("cannot serve the admin endpoint on " + options.adminAddress + ": " + error);
+  }
+  if (!options.adminPortFile.empty() &&
+      !writePortFile(options.adminPortFile, adminServer.port(), error)) {
+    return fail(error);
+  }
+  log::info("braid-dp started", {{"dataplane", clientOptions.nodeId},
+                                 {"cp", options.cpTarget},
+                                 {"admin", std::to_string(adminServer.port())},
+                                 {"workers", std::to_string(options.concurrency)},
+                                 {"version", kVersion}});
+  discovery.start();
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log::info("draining", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+                         {"drainTime", std::to_string(options.drainTime.count()) + "ms"}});
+  draining = true;
+  workers.stopListening();
+  // Closing the stream deregisters this dataplane, so peers stop choosing it while it drains.
+  discovery.stop();
+  auto deadline = std::chrono::steady_clock::now() + options.drainTime;
+  while (workers.activeConnections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  uint64_t left = workers.activeConnections();
+  adminServer.stop();
+  log::info("braid-dp stopped", {{"connectionsCut", std::to_string(left)}});
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    std::printf(
+        "Usage: braid-dp run [FLAGS]   run the sidecar proxy\n"
+        "       braid-dp version       print the version\n"
+        "Run 'braid-dp run --help' for the flags.\n");
+    return args.empty() ? 1 : 0;
+  }
+  if (args[0] == "version") {
+    std::printf("braid-dp %s\n", kVersion);
+    return 0;
+  }
+  if (args[0] == "run") return run({args.begin() + 1, args.end()});
+  return fail("unknown command '" + args[0] + "': use 'braid-dp run' or 'braid-dp version'");
+}

@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# braid-cp and braid-dp end to end on loopback (port 0 everywhere, ports.json, --admin-port-file):
+# traffic from an outbound through two sidecars to an app; endpoints following registrations;
+# the CP killed under load; a configuration the proxy must refuse; SIGTERM during a transfer.
+#   BRAID_BIN: where the binaries are (default build/bin); run from the repository root.
+set -euo pipefail
+
+bin=${BRAID_BIN:-build/bin}
+app=tests/support/test_app.py
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ "$failed" -ne 0 ]; then
+    for f in "$tmp"/*.log; do echo "--- $f" >&2; tail -20 "$f" >&2; done
+  fi
+  rm -rf "$tmp"
+}
+failed=0
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; failed=$((failed + 1)); }
+pass() { echo "ok: $*"; }
+check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+now_ms() { date +%s%3N; }
+wait_file() { for _ in $(seq 200); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
+json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# --- the control plane --------------------------------------------------------------------------
+cp_pid=""
+start_cp() {  # start_cp [XDS_PORT]
+  rm -f "$tmp/data/ports.json"
+  "$bin/braid-cp" run --data-dir "$tmp/data" --store "sqlite:$tmp/data/braid.db" \
+    --api-address "127.0.0.1:${api_port:-0}" --xds-address "127.0.0.1:${1:-0}" \
+    --kds-address 127.0.0.1:0 --dp-auth none >>"$tmp/cp.log" 2>&1 &
+  cp_pid=$!
+  pids+=("$cp_pid")
+  wait_file "$tmp/data/ports.json" || { echo "braid-cp did not start" >&2; exit 1; }
+  api_port=$(json_field 'd["api"]' <"$tmp/data/ports.json")
+  xds_port=$(json_field 'd["xds"]' <"$tmp/data/ports.json")
+  api="http://127.0.0.1:$api_port"
+}
+start_cp
+ctl() { "$bin/braidctl" --api "$api" "$@"; }
+printf 'type: Mesh\nname: default\n' | ctl apply -f - >/dev/null
+
+# --- workloads and their sidecars ---------------------------------------------------------------
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+start_app() {  # start_app NAME → $app_port
+  python3 "$app" "$1" "$tmp/$1.app-port" &
+  pids+=($!)
+  wait_file "$tmp/$1.app-port" || { echo "app $1 did not start" >&2; exit 1; }
+  app_port=$(cat "$tmp/$1.app-port")
+}
+# start_dp NAME SERVICE APP_PORT INBOUND_PORT [OUTBOUND_SERVICE OUTBOUND_PORT] [EXTRA FLAGS…]
+start_dp() {
+  local name=$1 service=$2 service_port=$3 inbound=$4 out_service=${5:-} out_port=${6:-}
+  shift 6 || shift $#
+  {
+    printf 'type: Dataplane\nmesh: default\nname: {{ name }}\nnetworking:\n  address: 127.0.0.1\n'
+    printf '  inbound:\n  - port: %s\n    servicePort: %s\n' "$inbound" "$service_port"
+    printf '    tags: {braid.io/service: %s, braid.io/protocol: tcp}\n' "$service"
+    if [ -n "$out_service" ]; then
+      printf '  outbound:\n  - port: %s\n    tags: {braid.io/service: %s}\n' "$out_port" "$out_service"
+    fi
+  } >"$tmp/$name.yaml"
+  rm -f "$tmp/$name.admin-port"
+  "$bin/braid-dp" run --cp-address "https://127.0.0.1:$xds_port" --ca-cert-file "$tmp/data/cp-ca.pem" \
+    --dataplane-file "$tmp/$name.yaml" --dataplane-var "name=$name" --admin-address 127.0.0.1:0 \
+    --admin-port-file "$tmp/$name.admin-port" --concurrency 2 "$@" >>"$tmp/$name.log" 2>&1 &
+  local pid=$!
+  pids+=("$pid")
+  eval "${name//-/_}_pid=$pid"
+  wait_file "$tmp/$name.admin-port" || { echo "braid-dp $name did not start" >&2; exit 1; }
+  eval "${name//-/_}_admin=http://127.0.0.1:$(cat "$tmp/$name.admin-port")"
+}
+wait_ready() {  # wait_ready ADMIN_URL
+  for _ in $(seq 200); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$1/ready")" = 200 ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+start_app backend-1; backend1_app=$app_port
+start_app web; web_app=$app_port
+b1_in=$(free_port); web_in=$(free_port); web_out=$(free_port)
+start_dp backend-1 backend "$backend1_app" "$b1_in" "" ""
+start_dp web web "$web_app" "$web_in" backend "$web_out"
+check "backend-1 sidecar ready" wait_ready "$backend_1_admin"
+check "web sidecar ready" wait_ready "$web_admin"
+
+# 1. Traffic flows: app → web's outbound → backend-1's inbound → backend-1's app.
+check "outbound reaches backend-1 through two sidecars" \
+  test "$(curl -s --max-time 5 "http://127.0.0.1:$web_out/")" = backend-1
+ctl inspect dataplanes >"$tmp/inspect.txt"
+check "inspect dataplanes lists both online" \
+  test "$(grep -c Online "$tmp/inspect.txt")" -eq 2
+overview=$(curl -s "$api/meshes/default/dataplanes/web/_overview")
+acked=$(echo "$overview" | json_field 'd["dataplaneInsight"]["configVersionAcked"]')
+dumped=$(curl -s "$web_admin/config_dump" | json_field 'd["version"]')
+generated=$(curl -s "$api/meshes/default/dataplanes/web/_config" | json_field 'd["version"]')
+check "the CP's acked version is the proxy's running version" test "$acked" = "$dumped"
+check "_config shows the version the proxy runs" test "$generated" = "$dumped"
+check "/stats/prometheus counts the outbound's connections" \
+  grep -q 'braid_dp_listener_connections_total{listener="outbound:127.0.0.1:'"$web_out"'"} [1-9]' \
+  <(curl -s "$web_admin/stats/prometheus")
+check "/clusters lists backend-1's endpoint" \
+  grep -q "backend::127.0.0.1:$b1_in" <(curl -s "$web_admin/clusters")
+
+# 2. A second instance gets traffic within 1 s of registering, and none after it leaves.
+start_app backend-2; backend2_app=$app_port
+b2_in=$(free_port)
+start_dp backend-2 backend "$backend2_app" "$b2_in" "" ""
+for _ in $(seq 200); do
+  [ "$(curl -s "$api/meshes/default/dataplanes/backend-2/_overview" |
+    json_field 'd.get("dataplaneInsight",{}).get("online",False)' 2>/dev/null)" = True ] && break
+  sleep 0.01
+done
+registered=$(now_ms)
+seen=""
+for _ in $(seq 300); do
+  if [ "$(curl -s --max-time 2 "http://127.0.0.1:$web_out/")" = backend-2 ]; then seen=$(now_ms); break; fi
+done
+check "backend-2 receives traffic after registering" test -n "$seen"
+[ -n "$seen" ] && echo "   backend-2 first reached $((seen - registered)) ms after registering"
+check "... within 1 s" test -n "$seen" -a $((${seen:-0} - registered)) -le 1000
+kill -TERM "$backend_2_pid"; wait "$backend_2_pid" || true
+sleep 0.3
+hits=0
+for _ in $(seq 30); do
+  [ "$(curl -s --max-time 2 "http://127.0.0.1:$web_out/")" = backend-2 ] && hits=$((hits + 1))
+done
+check "no traffic reaches backend-2 after it left (got $hits)" test "$hits" -eq 0
+check "backend-2 is deregistered" \
+  test "$(curl -s -o /dev/null -w '%{http_code}' "$api/meshes/default/dataplanes/backend-2")" = 404
+
+# 3. The CP killed under load: zero failed connections; the proxies resync within 2 s of its return.
+load_failures="$tmp/load.failures"
+(
+  f=0
+  for _ in $(seq 400); do
+    [ "$(curl -s --max-time 3 "http://127.0.0.1:$web_out/")" = backend-1 ] || f=$((f + 1))
+    sleep 0.005
+  done
+  echo "$f" >"$load_failures"
+) &
+load_pid=$!
+sleep 0.5
+kill -9 "$cp_pid"; wait "$cp_pid" 2>/dev/null || true
+sleep 1.5
+check "the proxy reports the lost CP" \
+  grep -q '^braid_dp_control_plane_connected 0' <(curl -s "$web_admin/stats/prometheus")
+check "the proxy stays ready without its CP" wait_ready "$web_admin"
+restart=$(now_ms)
+start_cp "$xds_port"
+resynced=""
+for _ in $(seq 400); do
+  online=$(curl -s "$api/meshes/default/dataplanes/web/_overview" |
+    json_field 'd["dataplaneInsight"]["online"] and d["dataplaneInsight"]["configVersionAcked"] is not None' 2>/dev/null || true)
+  if [ "$online" = True ]; then resynced=$(now_ms); break; fi
+  sleep 0.01
+done
+wait "$load_pid"
+check "zero failed connections while the CP was down (failures: $(cat "$load_failures"))" \
+  test "$(cat "$load_failures")" -eq 0
+check "the proxy resynced after the CP returned" test -n "$resynced"
+[ -n "$resynced" ] && echo "   resynced $((resynced - restart)) ms after the CP restarted"
+check "... within 2 s" test -n "$resynced" -a $((${resynced:-0} - restart)) -le 2000
+
+# 4. A configuration the proxy must refuse: an outbound on a port something else holds. The NACK
+# shows in `braidctl inspect dataplanes`, the old configuration keeps serving.
+busy_port_file="$tmp/busy.port"
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+open(sys.argv[1], "w").write(str(s.getsockname()[1])); time.sleep(600)' "$busy_port_file" &
+pids+=($!)
+wait_file "$busy_port_file"
+busy=$(cat "$busy_port_file")
+sed 's/{{ name }}/web/' "$tmp/web.yaml" >"$tmp/web-updated.yaml"
+printf '  - port: %s\n    tags: {braid.io/service: backend}\n' "$busy" >>"$tmp/web-updated.yaml"
+ctl apply -f "$tmp/web-updated.yaml" >/dev/null
+rejected=""
+for _ in $(seq 200); do
+  ctl inspect dataplanes >"$tmp/inspect.txt"
+  if grep -q "Address already in use" "$tmp/inspect.txt"; then rejected=yes; break; fi
+  sleep 0.05
+done
+check "the NACK shows in braidctl inspect dataplanes" test -n "$rejected"
+grep web "$tmp/inspect.txt" || true
+check "traffic is unaffected after the NACK" \
+  test "$(curl -s --max-time 5 "http://127.0.0.1:$web_out/")" = backend-1
+check "the proxy still runs the previous version" \
+  test "$(curl -s "$web_admin/config_dump" | json_field 'd["version"]')" = \
+  "$(curl -s "$api/meshes/default/dataplanes/web/_overview" | json_field 'd["dataplaneInsight"]["configVersionAcked"]')"
+check "the proxy counts the rejection" \
+  grep -q '^braid_dp_config_rejections_total [1-9]' <(curl -s "$web_admin/stats/prometheus")
+
+# 5. SIGTERM during a long transfer: the transfer completes within the drain time, exit 0.
+start_app slow; slow_app=$app_port
+slow_in=$(free_port); slow_out=$(free_port)
+start_dp slow-client client "$slow_app" "$slow_in" slow-backend "$slow_out" --drain-time 10s
+start_dp slow-backend slow-backend "$slow_app" "$(free_port)" "" ""
+wait_ready "$slow_client_admin"
+for _ in $(seq 100); do
+  curl -s --max-time 1 "http://127.0.0.1:$slow_out/" | grep -q slow && break
+  sleep 0.05
+done
+# 3 MB at 1 MB/s: about 3 s.
+curl -s --max-time 20 -o "$tmp/transfer.bin" -w '%{size_download}' \
+  "http://127.0.0.1:$slow_out/bytes?n=3000000&rate=1000000" >"$tmp/transfer.size" &
+transfer_pid=$!
+sleep 1
+term_at=$(now_ms)
+kill -TERM "$slow_client_pid"
+check "new connections are refused while draining" \
+  test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$slow_out/")" = 000
+wait "$transfer_pid" || true
+check "the transfer completed (got $(cat "$tmp/transfer.size") bytes)" \
+  test "$(cat "$tmp/transfer.size")" = 3000000
+status=0
+wait "$slow_client_pid" || status=$?
+exited=$(now_ms)
+check "braid-dp exited 0 after draining" test "$status" -eq 0
+check "... within the drain time ($((exited - term_at)) ms)" test $((exited - term_at)) -le 10500
+
+# 6. Bad flags and files are refused with every problem named.
+if "$bin/braid-dp" run --cp-address http://x --admin-address 0.0.0.0:9901 \
+  --dataplane-file /nonexistent >"$tmp/err" 2>&1; then
+  fail "invalid flags accepted"
+fi
+check "plain http CP address refused" grep -q "must be https://HOST:PORT" "$tmp/err"
+check "non-loopback admin refused" grep -q "is not a loopback address" "$tmp/err"
+check "missing CA named" grep -q -- "--ca-cert-file: required" "$tmp/err"
+printf 'type: Dataplane\nmesh: default\nname: x\nnetworking:\n  inbound:\n  - port: 0\n' >"$tmp/bad.yaml"
+if "$bin/braid-dp" run --cp-address "https://127.0.0.1:$xds_port" --insecure-skip-verify \
+  --dataplane-file "$tmp/bad.yaml" >"$tmp/err" 2>&1; then
+  fail "invalid dataplane file accepted"
+fi
+check "invalid dataplane file: every field named" \
+  grep -q "networking.address" "$tmp/err"
+
+if [ "$failed" -ne 0 ]; then
+  echo "$failed check(s) failed" >&2
+  exit 1
+fi
+echo "all dataplane checks passed"

@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""A workload for integration tests: an HTTP/1.1 server on 127.0.0.1 that says who it is.
+
+  test_app.py NAME PORT_FILE     binds port 0, writes the port to PORT_FILE, serves until killed
+  GET /            -> "NAME\n"
+  GET /bytes?n=N&rate=R -> N bytes, at R bytes/s when given (for long transfers)
+"""
+import http.server
+import sys
+import time
+import urllib.parse
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        url = urllib.parse.urlparse(self.path)
+        if url.path == "/bytes":
+            query = urllib.parse.parse_qs(url.query)
+            n = int(query.get("n", ["0"])[0])
+            rate = int(query.get("rate", ["0"])[0])
+            self.send_response(200)
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            chunk = b"x" * 65536
+            sent = 0
+            start = time.monotonic()
+            while sent < n:
+                part = chunk[: min(len(chunk), n - sent)]
+                self.wfile.write(part)
+                sent += len(part)
+                if rate:
+                    ahead = sent / rate - (time.monotonic() - start)
+                    if ahead > 0:
+                        time.sleep(ahead)
+            return
+        body = (NAME + "\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+NAME = sys.argv[1]
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server.daemon_threads = True
+with open(sys.argv[2] + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+import os
+
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+server.serve_forever()

@@ -1,0 +1,259 @@
+// The dataplane server end to end over real gRPC with TLS on loopback: registration, ACK/NACK
+// bookkeeping in the insights, pushes only when a proxy's configuration changes, deregistration.
+#include "control-plane/xds/discovery_server.h"
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <thread>
+
+#include "braid/discovery/v1/discovery.grpc.pb.h"
+#include "braid/proxy/v1/config.pb.h"
+#include "control-plane/ca/cp_tls.h"
+
+namespace braid::xds {
+namespace {
+namespace dpb = braid::discovery::v1;
+using namespace std::chrono_literals;
+
+constexpr const char* kTypeUrl = "type.googleapis.com/braid.proxy.v1.ProxyConfig";
+
+std::string dataplaneYaml(const std::string& name, int inboundPort, const std::string& service,
+                          const std::string& outboundService = "") {
+  std::string yaml = "type: Dataplane\nmesh: default\nname: " + name +
+                     "\nnetworking:\n  address: 127.0.0.1\n  inbound:\n  - port: " +
+                     std::to_string(inboundPort) + "\n    servicePort: " + std::to_string(inboundPort + 1000) +
+                     "\n    tags: {braid.io/service: " + service +
+                     "}\n";
+  if (!outboundService.empty()) {
+    yaml += "  outbound:\n  - port: 20001\n    tags: {braid.io/service: " + outboundService + "}\n";
+  }
+  return yaml;
+}
+
+// A proxy's end of the stream, reading responses on its own thread.
+class FakeProxy {
+ public:
+  FakeProxy(const std::string& target, const std::string& caPem) {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = caPem;
+    stub_ = dpb::DiscoveryService::NewStub(grpc::CreateChannel(target, grpc::SslCredentials(tls)));
+    stream_ = stub_->StreamResources(&context_);
+    reader_ = std::thread([this] {
+      dpb::DiscoveryResponse r;
+      while (stream_->Read(&r)) {
+        std::lock_guard lock(mutex_);
+        responses_.push_back(r);
+        cv_.notify_all();
+      }
+      std::lock_guard lock(mutex_);
+      ended_ = true;
+      cv_.notify_all();
+    });
+  }
+  ~FakeProxy() {
+    context_.TryCancel();
+    reader_.join();
+  }
+
+  void hello(const std::string& dataplane) {
+    dpb::DiscoveryRequest r;
+    r.mutable_node()->set_dataplane(dataplane);
+    r.set_type_url(kTypeUrl);
+    ASSERT_TRUE(stream_->Write(r));
+  }
+  void answer(const dpb::DiscoveryResponse& response, const std::string& appliedVersion,
+              const std::string& error = "") {
+    dpb::DiscoveryRequest r;
+    r.set_type_url(kTypeUrl);
+    r.set_response_nonce(response.nonce());
+    r.set_version_info(appliedVersion);
+    if (!error.empty()) r.mutable_error_detail()->set_message(error);
+    ASSERT_TRUE(stream_->Write(r));
+  }
+  std::optional<dpb::DiscoveryResponse> next(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    if (!cv_.wait_for(lock, timeout, [&] { return !responses_.empty() || ended_; })) {
+      return std::nullopt;
+    }
+    if (responses_.empty()) return std::nullopt;
+    auto r = responses_.front();
+    responses_.pop_front();
+    return r;
+  }
+  grpc::Status finish() {
+    stream_->WritesDone();
+    reader_.join();
+    reader_ = std::thread([] {});
+    return stream_->Finish();
+  }
+
+ private:
+  grpc::ClientContext context_;
+  std::unique_ptr<dpb::DiscoveryService::Stub> stub_;
+  std::unique_ptr<grpc::ClientReaderWriter<dpb::DiscoveryRequest, dpb::DiscoveryResponse>> stream_;
+  std::thread reader_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<dpb::DiscoveryResponse> responses_;
+  bool ended_ = false;
+};
+
+class DiscoveryServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("braid-xds-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    std::string error;
+    ASSERT_TRUE(ca::loadOrCreateCpTls(dir_.string(), {"localhost", "127.0.0.1"}, tls_, error))
+        << error;
+    store_ = store::openStore("memory").store;
+    ASSERT_FALSE(store_->put({"Mesh", "", "default"}, "{}", std::nullopt).error);
+    DiscoveryServerOptions options;
+    options.address = "127.0.0.1:0";
+    options.serverCertPem = tls_.serverCertPem;
+    options.serverKeyPem = tls_.serverKeyPem;
+    server_ = std::make_unique<DiscoveryServer>(*store_, insights_, options);
+    ASSERT_TRUE(server_->start(error)) << error;
+    target_ = "127.0.0.1:" + std::to_string(server_->port());
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::unique_ptr<FakeProxy> connect() { return std::make_unique<FakeProxy>(target_, tls_.caCertPem); }
+  static proxy::v1::ProxyConfig unpack(const dpb::DiscoveryResponse& r) {
+    proxy::v1::ProxyConfig config;
+    EXPECT_TRUE(r.resources(0).UnpackTo(&config));
+    return config;
+  }
+  bool waitFor(const std::function<bool()>& condition) {
+    for (int i = 0; i < 200 && !condition(); ++i) std::this_thread::sleep_for(10ms);
+    return condition();
+  }
+
+  std::filesystem::path dir_;
+  ca::CpTlsMaterial tls_;
+  std::unique_ptr<store::Store> store_;
+  DataplaneInsights insights_;
+  std::unique_ptr<DiscoveryServer> server_;
+  std::string target_;
+};
+
+TEST_F(DiscoveryServerTest, RegistersTheProxyAndRecordsItsAck) {
+  auto proxy = connect();
+  proxy->hello(dataplaneYaml("web-1", 10001, "web"));
+  auto first = proxy->next(5s);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->type_url(), kTypeUrl);
+  EXPECT_EQ(unpack(*first).dataplane(), "web-1");
+  EXPECT_TRUE(store_->get({"Dataplane", "default", "web-1"}).record);
+  auto insight = insights_.get("default", "web-1");
+  EXPECT_TRUE(insight.online);
+  EXPECT_EQ(insight.configVersionSent, first->version_info());
+
+  proxy->answer(*first, first->version_info());
+  ASSERT_TRUE(waitFor([&] { return insights_.get("default", "web-1").responsesAcknowledged == 1; }));
+  EXPECT_EQ(insights_.get("default", "web-1").configVersionAcked, first->version_info());
+}
+
+TEST_F(DiscoveryServerTest, ANackIsRecordedWithItsError) {
+  auto proxy = connect();
+  proxy->hello(dataplaneYaml("web-1", 10001, "web"));
+  auto first = proxy->next(5s);
+  ASSERT_TRUE(first);
+  proxy->answer(*first, "", "listener inbound:127.0.0.1:10001: bind: Address already in use");
+  ASSERT_TRUE(waitFor([&] { return insights_.get("default", "web-1").responsesRejected == 1; }));
+  auto insight = insights_.get("default", "web-1");
+  ASSERT_TRUE(insight.lastRejection);
+  EXPECT_EQ(insight.lastRejection->version, first->version_info());
+  EXPECT_NE(insight.lastRejection->error.find("Address already in use"), std::string::npos);
+  EXPECT_EQ(insight.configVersionAcked, "");
+}
+
+TEST_F(DiscoveryServerTest, PushesOnlyWhenTheProxysConfigurationChanges) {
+  auto web = connect();
+  web->hello(dataplaneYaml("web-1", 10001, "web", "backend"));
+  auto first = web->next(5s);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(unpack(*first).clusters(1).endpoints_size(), 0);
+  web->answer(*first, first->version_info());
+
+  // Changes that cannot alter web-1's configuration: an unrelated dataplane, a policy.
+  auto other = connect();
+  other->hello(dataplaneYaml("db-1", 10002, "db"));
+  ASSERT_TRUE(other->next(5s));
+  ASSERT_FALSE(store_->put({"MeshTimeout", "default", "t1"}, R"({"spec":{}})", std::nullopt).error);
+  EXPECT_FALSE(web->next(500ms)) << "pushed a configuration that did not change";
+  EXPECT_EQ(insights_.get("default", "web-1").responsesSent, 1u);
+
+  // A backend instance appears: web-1 gets it.
+  auto backend = connect();
+  backend->hello(dataplaneYaml("backend-1", 10003, "backend"));
+  auto second = web->next(2s);
+  ASSERT_TRUE(second);
+  auto config = unpack(*second);
+  ASSERT_EQ(config.clusters(1).endpoints_size(), 1);
+  EXPECT_EQ(config.clusters(1).endpoints(0).address().port(), 10003u);
+  EXPECT_NE(second->version_info(), first->version_info());
+
+  // It leaves: deregistered, and web-1's cluster is empty again.
+  EXPECT_TRUE(backend->finish().ok());
+  auto third = web->next(2s);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(unpack(*third).clusters(1).endpoints_size(), 0);
+  EXPECT_EQ(third->version_info(), first->version_info());
+  EXPECT_FALSE(store_->get({"Dataplane", "default", "backend-1"}).record);
+}
+
+TEST_F(DiscoveryServerTest, AnInvalidDataplaneIsRefusedWithEveryField) {
+  auto proxy = connect();
+  proxy->hello("type: Dataplane\nmesh: default\nname: bad\nnetworking:\n  inbound:\n  - port: 0\n");
+  EXPECT_FALSE(proxy->next(5s));
+  auto status = proxy->finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("networking.address"), std::string::npos)
+      << status.error_message();
+  EXPECT_NE(status.error_message().find("networking.inbound[0].port"), std::string::npos)
+      << status.error_message();
+  EXPECT_FALSE(store_->get({"Dataplane", "default", "bad"}).record);
+}
+
+TEST_F(DiscoveryServerTest, AMissingMeshIsRefused) {
+  auto proxy = connect();
+  std::string yaml = dataplaneYaml("web-1", 10001, "web");
+  yaml.replace(yaml.find("mesh: default"), 13, "mesh: nowhere");
+  proxy->hello(yaml);
+  EXPECT_FALSE(proxy->next(5s));
+  auto status = proxy->finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("mesh 'nowhere' does not exist"), std::string::npos);
+}
+
+TEST_F(DiscoveryServerTest, StoppingTheServerDoesNotDeregisterProxies) {
+  auto proxy = connect();
+  proxy->hello(dataplaneYaml("web-1", 10001, "web"));
+  ASSERT_TRUE(proxy->next(5s));
+  server_->stop();
+  EXPECT_TRUE(store_->get({"Dataplane", "default", "web-1"}).record);
+  EXPECT_FALSE(insights_.get("default", "web-1").online);
+}
+
+TEST_F(DiscoveryServerTest, ConfigJsonForGeneratesFromTheStore) {
+  ASSERT_FALSE(store_->put({"Dataplane", "default", "x"},
+                           R"({"networking":{"address":"127.0.0.1","inbound":[{"port":1,"tags":{"braid.io/service":"s"}}]}})",
+                           std::nullopt)
+                   .error);
+  auto json = server_->configJsonFor("default", "x");
+  ASSERT_TRUE(json);
+  EXPECT_NE(json->find("\"inbound:127.0.0.1:1\""), std::string::npos) << *json;
+  EXPECT_FALSE(server_->configJsonFor("default", "absent"));
+}
+
+}  // namespace
+}  // namespace braid::xds

@@ -1,0 +1,96 @@
+// The generator is a pure function; these tests pin its output with golden files
+// (tests/golden/xds/<case>.input.yaml → <case>.golden.json; BRAID_UPDATE_GOLDEN=1 rewrites).
+#include "control-plane/xds/generator.h"
+
+#include <gtest/gtest.h>
+
+#include "common/yaml_json.h"
+#include "control-plane/resources/resource.h"
+#include "support/golden.h"
+
+namespace braid::xds {
+namespace {
+
+struct Mesh {
+  std::string proxy;                       // the first document's name
+  std::map<std::string, Json> dataplanes;  // name → stored content
+};
+
+Mesh loadMesh(const std::filesystem::path& file) {
+  auto yaml = parseYaml(testing::readFile(file));
+  EXPECT_EQ(yaml.error, "") << file;
+  Mesh mesh;
+  for (const auto& doc : yaml.documents) {
+    ParsedResource parsed = parseResource(doc);
+    EXPECT_TRUE(parsed.errors.empty()) << file << ": " << parsed.errors.toString();
+    if (!parsed.resource) continue;
+    if (mesh.proxy.empty()) mesh.proxy = parsed.resource->name;
+    mesh.dataplanes[parsed.resource->name] = parsed.resource->content;
+  }
+  return mesh;
+}
+
+proxy::v1::ProxyConfig generate(const Mesh& mesh) {
+  MeshView view("default", mesh.dataplanes);
+  return generateProxyConfig({mesh.proxy, &mesh.dataplanes.at(mesh.proxy), &view});
+}
+
+TEST(GeneratorGolden, EveryCaseMatchesItsGoldenFile) {
+  auto dir = testing::sourceDir() / "tests/golden/xds";
+  auto inputs = testing::filesIn(dir, ".yaml");
+  ASSERT_GE(inputs.size(), 3u);
+  for (const auto& input : inputs) {
+    std::string name = input.filename().string();
+    name = name.substr(0, name.find(".input.yaml"));
+    Mesh mesh = loadMesh(input);
+    auto config = generate(mesh);
+    std::string actual = "{\"version\":\"" + configVersion(config) +
+                         "\",\"config\":" + configToJson(config) + "}\n";
+    EXPECT_EQ(testing::compareGolden(dir / (name + ".golden.json"), actual), "") << name;
+  }
+}
+
+TEST(Generator, SameInputsGiveTheSameVersion) {
+  Mesh mesh = loadMesh(testing::sourceDir() / "tests/golden/xds/two-services.input.yaml");
+  EXPECT_EQ(configVersion(generate(mesh)), configVersion(generate(mesh)));
+}
+
+TEST(Generator, AnUnrelatedDataplaneDoesNotChangeTheVersion) {
+  Mesh mesh = loadMesh(testing::sourceDir() / "tests/golden/xds/two-services.input.yaml");
+  std::string before = configVersion(generate(mesh));
+  mesh.dataplanes["other"] = Json::parse(R"({"networking":{"address":"10.9.9.9",
+      "inbound":[{"port":1,"tags":{"braid.io/service":"unrelated"}}]}})");
+  EXPECT_EQ(configVersion(generate(mesh)), before);
+}
+
+TEST(Generator, ANewBackendInstanceChangesTheVersionAndAddsAnEndpoint) {
+  Mesh mesh = loadMesh(testing::sourceDir() / "tests/golden/xds/two-services.input.yaml");
+  std::string before = configVersion(generate(mesh));
+  mesh.dataplanes["backend-3"] = Json::parse(R"({"networking":{"address":"10.0.0.3",
+      "inbound":[{"port":10013,"tags":{"braid.io/service":"backend"}}]}})");
+  auto config = generate(mesh);
+  EXPECT_NE(configVersion(config), before);
+  const auto& cluster = config.clusters(1);
+  ASSERT_EQ(cluster.name(), "backend");
+  ASSERT_EQ(cluster.endpoints_size(), 3);
+  EXPECT_EQ(cluster.endpoints(2).address().address(), "10.0.0.3");
+  EXPECT_EQ(cluster.endpoints(2).origin(), "default/backend-3");
+}
+
+TEST(Generator, OutboundClusterNamesSortExtraTags) {
+  EXPECT_EQ(outboundClusterName({{"braid.io/service", "backend"}}), "backend");
+  EXPECT_EQ(outboundClusterName(
+                {{"version", "v2"}, {"braid.io/service", "backend"}, {"region", "eu"}}),
+            "backend{region=eu,version=v2}");
+}
+
+TEST(Generator, EndpointsWithDnsNamesAreLeftOut) {
+  Mesh mesh = loadMesh(testing::sourceDir() / "tests/golden/xds/two-services.input.yaml");
+  mesh.dataplanes["backend-dns"] = Json::parse(R"({"networking":{"address":"backend.example",
+      "inbound":[{"port":10013,"tags":{"braid.io/service":"backend"}}]}})");
+  auto config = generate(mesh);
+  EXPECT_EQ(config.clusters(1).endpoints_size(), 2);
+}
+
+}  // namespace
+}  // namespace braid::xds
