@@ -17,6 +17,8 @@ namespace {
 
 constexpr const char* kServiceTag = "braid.io/service";
 constexpr const char* kProtocolTag = "braid.io/protocol";
+// Envoy's default; MeshTimeout's connectionTimeout will override it per outbound.
+constexpr uint32_t kDefaultConnectTimeoutMs = 5000;
 
 std::string stringAt(const Json& object, const char* key, const std::string& fallback = "") {
   auto it = object.find(key);
@@ -90,6 +92,7 @@ void addInbounds(const Json& networking, pb::ProxyConfig& config, std::set<std::
     if (!clusters.insert(cluster).second) continue;
     pb::Cluster* c = config.add_clusters();
     c->set_name(cluster);
+    c->set_connect_timeout_ms(kDefaultConnectTimeoutMs);
     pb::Endpoint* e = c->add_endpoints();
     setAddress(e->mutable_address(), serviceIp, servicePort);
     e->set_weight(1);
@@ -119,6 +122,7 @@ void addOutbounds(const Json& networking, const MeshView& mesh, pb::ProxyConfig&
     pb::Cluster* c = config.add_clusters();
     c->set_name(cluster);
     c->set_service(tags[kServiceTag]);
+    c->set_connect_timeout_ms(kDefaultConnectTimeoutMs);
     for (const auto* endpoint : endpoints) {
       // Addresses given as DNS names are not resolved by this version of the generator.
       if (!isIpLiteral(endpoint->address)) continue;
