@@ -9,6 +9,7 @@
 #include "control-plane/resources/registry.h"
 #include "control-plane/resources/resource.h"
 #include "control-plane/xds/generator.h"
+#include "control-plane/xds/mesh_policies.h"
 #include "control-plane/xds/mesh_view.h"
 
 namespace braid::xds {
@@ -171,7 +172,7 @@ void ConfigSyncer::registerProxy(const std::shared_ptr<StreamHandle>& stream,
   auto& dataplanes = meshDataplanes(dataplane.mesh);
   dataplanes[dataplane.name] = dataplane.content;
   MeshView view(dataplane.mesh, dataplanes);
-  push(*stream, dataplanes, view);
+  push(*stream, dataplanes, view, meshPolicies(dataplane.mesh));
 }
 
 // Envoy's rules: a request answers the response whose nonce it carries; an older nonce is stale
@@ -235,6 +236,13 @@ std::map<std::string, Json>& ConfigSyncer::meshDataplanes(const std::string& mes
   return loaded;
 }
 
+const std::vector<policy_matching::PolicyInput>& ConfigSyncer::meshPolicies(
+    const std::string& mesh) {
+  auto it = policies_.find(mesh);
+  if (it == policies_.end()) it = policies_.emplace(mesh, loadMeshPolicies(store_, mesh)).first;
+  return it->second;
+}
+
 void ConfigSyncer::markMesh(const std::string& mesh) {
   for (const auto& [key, stream] : connected_) {
     if (std::get<0>(key) == mesh) dirty_[mesh].insert(std::get<1>(key));
@@ -246,14 +254,19 @@ void ConfigSyncer::markMesh(const std::string& mesh) {
 void ConfigSyncer::handle(Changed& c) {
   const store::Key& key = c.key;
   if (key.type == "Mesh") {
-    if (!store_.get(key).record) dataplanes_.erase(key.name);
+    if (!store_.get(key).record) {
+      dataplanes_.erase(key.name);
+      policies_.erase(key.name);
+    }
     markMesh(key.name);
     return;
   }
-  if (key.type != "Dataplane") {
-    if (!key.mesh.empty()) markMesh(key.mesh);
+  if (isPolicyType(key.type)) {
+    policies_.erase(key.mesh);  // reloaded by the next pass
+    markMesh(key.mesh);
     return;
   }
+  if (key.type != "Dataplane") return;
   bool cached = dataplanes_.count(key.mesh) > 0;
   auto& dataplanes = meshDataplanes(key.mesh);
   std::set<std::string> services;
@@ -288,19 +301,21 @@ void ConfigSyncer::regenerateDirty() {
   dirty_.clear();
   for (const auto& [mesh, names] : dirty) {
     const auto& dataplanes = meshDataplanes(mesh);
+    const auto& policies = meshPolicies(mesh);
     MeshView view(mesh, dataplanes);
     for (const auto& name : names) {
       auto it = connected_.find({mesh, name});
-      if (it != connected_.end()) push(*it->second, dataplanes, view);
+      if (it != connected_.end()) push(*it->second, dataplanes, view, policies);
     }
   }
 }
 
 void ConfigSyncer::push(StreamHandle& stream, const std::map<std::string, Json>& dataplanes,
-                        const MeshView& view) {
+                        const MeshView& view,
+                        const std::vector<policy_matching::PolicyInput>& policies) {
   auto content = dataplanes.find(stream.name);
   if (content == dataplanes.end()) return;  // deleted while connected: nothing to generate
-  auto config = generateProxyConfig({stream.name, &content->second, &view});
+  auto config = generateProxyConfig({stream.name, &content->second, &view, &policies});
   std::string version = configVersion(config);
   if (version == stream.lastSentVersion) return;
   dpb::DiscoveryResponse response;

@@ -19,6 +19,7 @@
 #include <variant>
 
 #include "control-plane/insights/dataplane_insights.h"
+#include "control-plane/policy-matching/policy_input.h"
 #include "control-plane/store/store.h"
 #include "control-plane/xds/proxy_stream.h"
 
@@ -60,10 +61,11 @@ class ConfigSyncer {
                      const dpb::DiscoveryRequest& request);
   void recordAnswer(StreamHandle& stream, const dpb::DiscoveryRequest& request);
   std::map<std::string, Json>& meshDataplanes(const std::string& mesh);
+  const std::vector<policy_matching::PolicyInput>& meshPolicies(const std::string& mesh);
   void markMesh(const std::string& mesh);
   void regenerateDirty();
   void push(StreamHandle& stream, const std::map<std::string, Json>& dataplanes,
-            const class MeshView& view);
+            const class MeshView& view, const std::vector<policy_matching::PolicyInput>& policies);
 
   store::Store& store_;
   DataplaneInsights& insights_;
@@ -79,6 +81,7 @@ class ConfigSyncer {
   // Owned by the syncer thread.
   std::map<std::tuple<std::string, std::string>, std::shared_ptr<StreamHandle>> connected_;
   std::map<std::string, std::map<std::string, Json>> dataplanes_;  // mesh → name → content
+  std::map<std::string, std::vector<policy_matching::PolicyInput>> policies_;  // by mesh
   std::map<std::string, std::set<std::string>> dirty_;             // mesh → proxy names
   uint64_t nonce_ = 0;
 

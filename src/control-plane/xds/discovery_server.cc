@@ -7,6 +7,7 @@
 #include "braid/discovery/v1/discovery.grpc.pb.h"
 #include "control-plane/xds/config_syncer.h"
 #include "control-plane/xds/generator.h"
+#include "control-plane/xds/mesh_policies.h"
 #include "control-plane/xds/mesh_view.h"
 #include "control-plane/xds/proxy_stream.h"
 
@@ -95,7 +96,8 @@ std::optional<std::string> DiscoveryServer::configJsonFor(const std::string& mes
   auto it = dataplanes.find(name);
   if (it == dataplanes.end()) return std::nullopt;
   MeshView view(mesh, dataplanes);
-  auto config = generateProxyConfig({name, &it->second, &view});
+  auto policies = loadMeshPolicies(impl_->store, mesh);
+  auto config = generateProxyConfig({name, &it->second, &view, &policies});
   return "{\"version\":\"" + configVersion(config) + "\",\"config\":" + configToJson(config) + "}";
 }
 

@@ -10,6 +10,9 @@
 #include <cstdio>
 #include <set>
 
+#include "common/duration.h"
+#include "control-plane/policy-matching/matched_policies.h"
+
 namespace braid::xds {
 namespace pb = braid::proxy::v1;
 
@@ -108,7 +111,23 @@ std::string outboundProtocol(const std::vector<const InboundEndpoint*>& endpoint
   return protocols.size() == 1 ? *protocols.begin() : "tcp";
 }
 
-void addOutbounds(const Json& networking, const MeshView& mesh, pb::ProxyConfig& config,
+// MeshTimeout's connectionTimeout for traffic to `service`, else the default.
+uint32_t connectTimeoutMs(const policy_matching::MatchedPolicies& matched,
+                          const std::string& service) {
+  auto timeouts = matched.find("MeshTimeout");
+  if (timeouts == matched.end()) return kDefaultConnectTimeoutMs;
+  const Json* conf = timeouts->second.toService(service);
+  if (!conf || !conf->contains("connectionTimeout") || !conf->at("connectionTimeout").is_string()) {
+    return kDefaultConnectTimeoutMs;
+  }
+  auto d = parseDuration(conf->at("connectionTimeout").get<std::string>());
+  if (!d) return kDefaultConnectTimeoutMs;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
+  return static_cast<uint32_t>(std::clamp<int64_t>(ms, 1, UINT32_MAX));
+}
+
+void addOutbounds(const Json& networking, const MeshView& mesh,
+                  const policy_matching::MatchedPolicies& matched, pb::ProxyConfig& config,
                   std::set<std::string>& clusters) {
   for (const auto& outbound : arrayAt(networking, "outbound")) {
     auto tags = tagsOf(outbound);
@@ -122,7 +141,7 @@ void addOutbounds(const Json& networking, const MeshView& mesh, pb::ProxyConfig&
     pb::Cluster* c = config.add_clusters();
     c->set_name(cluster);
     c->set_service(tags[kServiceTag]);
-    c->set_connect_timeout_ms(kDefaultConnectTimeoutMs);
+    c->set_connect_timeout_ms(connectTimeoutMs(matched, tags[kServiceTag]));
     for (const auto* endpoint : endpoints) {
       // Addresses given as DNS names are not resolved by this version of the generator.
       if (!isIpLiteral(endpoint->address)) continue;
@@ -156,7 +175,12 @@ pb::ProxyConfig generateProxyConfig(const GeneratorInput& input) {
   const Json& networking = input.dataplane->at("networking");
   std::set<std::string> clusters;
   addInbounds(networking, config, clusters);
-  addOutbounds(networking, *input.mesh, config, clusters);
+  policy_matching::MatchedPolicies matched;
+  if (input.policies && !input.policies->empty()) {
+    matched = policy_matching::matchPolicies(
+        policy_matching::makeDataplaneView(input.name, *input.dataplane), *input.policies);
+  }
+  addOutbounds(networking, *input.mesh, matched, config, clusters);
   return config;
 }
 

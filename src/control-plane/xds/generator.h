@@ -7,12 +7,14 @@
 //   the local application at serviceAddress:servicePort;
 // - one outbound listener per outbound → a cluster named after the outbound's tags holding every
 //   inbound in the mesh whose tags include them (healthy or not, flagged), reached at that
-//   dataplane's advertised address and inbound port.
+//   dataplane's advertised address and inbound port; its connect timeout comes from the merged
+//   MeshTimeout `to` conf for that service (connectionTimeout), else Envoy's 5 s.
 
 #include <string>
 
 #include "braid/proxy/v1/config.pb.h"
 #include "common/json.h"
+#include "control-plane/policy-matching/policy_input.h"
 #include "control-plane/xds/mesh_view.h"
 
 namespace braid::xds {
@@ -21,6 +23,7 @@ struct GeneratorInput {
   std::string name;  // the Dataplane's name
   const Json* dataplane = nullptr;  // its stored content (networking, labels)
   const MeshView* mesh = nullptr;
+  const std::vector<policy_matching::PolicyInput>* policies = nullptr;  // the mesh's; may be null
 };
 
 braid::proxy::v1::ProxyConfig generateProxyConfig(const GeneratorInput& input);

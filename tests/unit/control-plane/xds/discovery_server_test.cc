@@ -202,6 +202,20 @@ TEST_F(DiscoveryServerTest, PushesOnlyWhenTheProxysConfigurationChanges) {
   EXPECT_EQ(config.clusters(1).endpoints(0).address().port(), 10003u);
   EXPECT_NE(second->version_info(), first->version_info());
 
+  // A MeshTimeout that changes web-1's connect timeout to backend is pushed.
+  web->answer(*second, second->version_info());
+  ASSERT_FALSE(store_->put({"MeshTimeout", "default", "t2"},
+                           R"({"spec":{"targetRef":{"kind":"Mesh"},"to":[{"targetRef":{"kind":"Mesh"},"default":{"connectionTimeout":"2s"}}]}})",
+                           std::nullopt)
+                   .error);
+  auto timeout = web->next(2s);
+  ASSERT_TRUE(timeout);
+  EXPECT_EQ(unpack(*timeout).clusters(1).connect_timeout_ms(), 2000u);
+  ASSERT_FALSE(store_->remove({"MeshTimeout", "default", "t2"}, std::nullopt).error);
+  auto reverted = web->next(2s);
+  ASSERT_TRUE(reverted);
+  EXPECT_EQ(reverted->version_info(), second->version_info());
+
   // It leaves: deregistered, and web-1's cluster is empty again.
   EXPECT_TRUE(backend->finish().ok());
   auto third = web->next(2s);

@@ -14,6 +14,7 @@ namespace {
 struct Mesh {
   std::string proxy;                       // the first document's name
   std::map<std::string, Json> dataplanes;  // name → stored content
+  std::vector<policy_matching::PolicyInput> policies;
 };
 
 Mesh loadMesh(const std::filesystem::path& file) {
@@ -24,15 +25,20 @@ Mesh loadMesh(const std::filesystem::path& file) {
     ParsedResource parsed = parseResource(doc);
     EXPECT_TRUE(parsed.errors.empty()) << file << ": " << parsed.errors.toString();
     if (!parsed.resource) continue;
-    if (mesh.proxy.empty()) mesh.proxy = parsed.resource->name;
-    mesh.dataplanes[parsed.resource->name] = parsed.resource->content;
+    const Resource& r = *parsed.resource;
+    if (r.type->name != "Dataplane") {
+      mesh.policies.push_back({r.type->name, r.name, r.body()});
+      continue;
+    }
+    if (mesh.proxy.empty()) mesh.proxy = r.name;
+    mesh.dataplanes[r.name] = r.content;
   }
   return mesh;
 }
 
 proxy::v1::ProxyConfig generate(const Mesh& mesh) {
   MeshView view("default", mesh.dataplanes);
-  return generateProxyConfig({mesh.proxy, &mesh.dataplanes.at(mesh.proxy), &view});
+  return generateProxyConfig({mesh.proxy, &mesh.dataplanes.at(mesh.proxy), &view, &mesh.policies});
 }
 
 TEST(GeneratorGolden, EveryCaseMatchesItsGoldenFile) {
@@ -75,6 +81,18 @@ TEST(Generator, ANewBackendInstanceChangesTheVersionAndAddsAnEndpoint) {
   ASSERT_EQ(cluster.endpoints_size(), 3);
   EXPECT_EQ(cluster.endpoints(2).address().address(), "10.0.0.3");
   EXPECT_EQ(cluster.endpoints(2).origin(), "default/backend-3");
+}
+
+TEST(Generator, MeshTimeoutSetsTheConnectTimeoutPerService) {
+  Mesh mesh = loadMesh(testing::sourceDir() / "tests/golden/xds/mesh-timeout.input.yaml");
+  auto config = generate(mesh);
+  ASSERT_EQ(config.clusters_size(), 3);
+  EXPECT_EQ(config.clusters(1).name(), "backend");
+  EXPECT_EQ(config.clusters(1).connect_timeout_ms(), 250u);
+  EXPECT_EQ(config.clusters(2).name(), "db");
+  EXPECT_EQ(config.clusters(2).connect_timeout_ms(), 10000u);
+  mesh.policies.clear();
+  EXPECT_EQ(generate(mesh).clusters(1).connect_timeout_ms(), 5000u);
 }
 
 TEST(Generator, OutboundClusterNamesSortExtraTags) {
