@@ -1,7 +1,6 @@
 #include "dataplane/config/dataplane_file.h"
 
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include "common/yaml_json.h"
@@ -15,7 +14,6 @@ bool isSpace(char c) { return c == ' ' || c == '\t'; }
 bool substituteVariables(const std::string& text, const std::map<std::string, std::string>& vars,
                          std::string& out, std::string& error) {
   out.clear();
-  std::set<std::string> used;
   size_t pos = 0;
   while (true) {
     size_t open = text.find("{{", pos);
@@ -35,17 +33,10 @@ bool substituteVariables(const std::string& text, const std::map<std::string, st
               "=VALUE was given";
       return false;
     }
-    used.insert(key);
     out += text.substr(pos, open - pos) + it->second;
     pos = close + 2;
   }
   out += text.substr(pos);
-  for (const auto& [key, value] : vars) {
-    if (!used.count(key)) {
-      error = "--dataplane-var " + key + " is not used by the dataplane file";
-      return false;
-    }
-  }
   return true;
 }
 

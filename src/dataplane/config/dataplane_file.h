@@ -15,8 +15,8 @@ struct DataplaneFile {
   std::string name;
 };
 
-// Substitutes every `{{ KEY }}` (spaces optional); a placeholder without a variable is an error,
-// as is a variable no placeholder uses (a typo would otherwise go unnoticed).
+// Substitutes every `{{ KEY }}` (spaces optional); a placeholder without a variable is an error.
+// Variables no placeholder uses are fine (systemd's unit passes `name` to every file).
 bool substituteVariables(const std::string& text, const std::map<std::string, std::string>& vars,
                          std::string& out, std::string& error);
 
