@@ -70,7 +70,8 @@ class TcpProxySession final : private network::StreamSocket::Handler,
   // Each returns false when the session must end.
   bool connectNext();
   bool onConnected(network::UniqueFd socket);
-  bool forward(network::StreamSocket& from, network::StreamSocket& to);
+  // One read from `from` into `to`'s output, written through at once; `count` gets the bytes read.
+  bool forward(network::StreamSocket& from, network::StreamSocket& to, size_t& count);
   bool drain(network::StreamSocket& to);
   bool done() const;
   void releaseEndpoint();
