@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <set>
+#include <sstream>
+
 #include "dataplane/server/worker_pool.h"
 #include "dataplane/stats/stats.h"
 #include "test_support.h"
@@ -22,6 +26,25 @@ std::string tagVia(uint16_t port, int* keep = nullptr) {
     close(fd);
   }
   return tag;
+}
+
+// The inodes of the sockets listening on 127.0.0.1:<port> (from /proc/net/tcp): the same inodes
+// after a change mean the very same sockets, accept queues included.
+std::set<std::string> listeningInodes(uint16_t port) {
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // header
+  char local[32];
+  std::snprintf(local, sizeof(local), "0100007F:%04X", port);
+  std::set<std::string> inodes;
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, localAddress, remote, state, queues, timer, retransmits, uid, timeout, inode;
+    fields >> slot >> localAddress >> remote >> state >> queues >> timer >> retransmits >> uid >>
+        timeout >> inode;
+    if (localAddress == local && state == "0A") inodes.insert(inode);
+  }
+  return inodes;
 }
 
 TEST(WorkerPoolApplyTest, CurrentIsTheLastAppliedSnapshot) {
@@ -113,6 +136,60 @@ TEST(WorkerPoolApplyTest, ANewClusterTakesNewConnectionsWhileOldOnesKeepTheirs) 
   EXPECT_TRUE(waitFor([&] { return pool.activeConnections() == 0; }));
   // The listener's counters carried over the change.
   EXPECT_EQ(stats.listener("out")->connectionsTotal.load(), 2u);
+}
+
+TEST(WorkerPoolApplyTest, AnUnchangedListenerKeepsItsSockets) {
+  Stats stats;
+  WorkerPool pool(2, stats);
+  Backend a(Backend::Mode::kEcho, "A"), b(Backend::Mode::kEcho, "B");
+  uint16_t port = freePort();
+  ASSERT_EQ(pool.apply(makeSnapshot("1", {makeListener("out", port, "one")},
+                                    {makeCluster("one", {a.port()})})),
+            "");
+  auto before = listeningInodes(port);
+  EXPECT_EQ(before.size(), 2u);  // one SO_REUSEPORT socket per worker
+  // A renamed listener on the same address, with another cluster and another listener added.
+  uint16_t added = freePort();
+  ASSERT_EQ(pool.apply(makeSnapshot(
+                "2", {makeListener("renamed", port, "two"), makeListener("added", added, "two")},
+                {makeCluster("two", {b.port()})})),
+            "");
+  EXPECT_EQ(listeningInodes(port), before);
+  EXPECT_EQ(listeningInodes(added).size(), 2u);
+  EXPECT_EQ(tagVia(port), "B");
+}
+
+TEST(WorkerPoolApplyTest, ListensOnIpv6) {
+  Stats stats;
+  WorkerPool pool(1, stats);
+  Backend backend(Backend::Mode::kEcho, "A");
+  uint16_t port = freePort();
+  auto listener = makeListener("v6", port, "backend");
+  listener.address.ip = "::1";
+  std::string error =
+      pool.apply(makeSnapshot("1", {listener}, {makeCluster("backend", {backend.port()})}));
+  if (error.find("Cannot assign requested address") != std::string::npos) {
+    GTEST_SKIP() << "no IPv6 loopback here";
+  }
+  ASSERT_EQ(error, "");
+  int fd = socket(AF_INET6, SOCK_STREAM, 0);
+  sockaddr_in6 address{};
+  address.sin6_family = AF_INET6;
+  address.sin6_port = htons(port);
+  address.sin6_addr = in6addr_loopback;
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  EXPECT_EQ(readExactly(fd, 1), "A");
+  close(fd);
+  // The error names the address the way it is written in URLs.
+  int occupant = socket(AF_INET6, SOCK_STREAM, 0);
+  uint16_t busy = freePort();
+  address.sin6_port = htons(busy);
+  ASSERT_EQ(bind(occupant, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(listen(occupant, 4), 0);
+  listener.address.port = busy;
+  EXPECT_EQ(pool.apply(makeSnapshot("2", {listener}, {makeCluster("backend", {backend.port()})})),
+            "listener v6: bind [::1]:" + std::to_string(busy) + ": Address already in use");
+  close(occupant);
 }
 
 TEST(WorkerPoolApplyTest, AListenerThatMovesReleasesItsOldAddress) {
