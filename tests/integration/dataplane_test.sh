@@ -217,6 +217,7 @@ kill -TERM "$slow_client_pid"
 check "new connections are refused while draining" \
   test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$slow_out/")" = 000
 wait "$transfer_pid" || true
+transfer_done=$(now_ms)
 check "the transfer completed (got $(cat "$tmp/transfer.size") bytes)" \
   test "$(cat "$tmp/transfer.size")" = 3000000
 status=0
@@ -224,6 +225,8 @@ wait "$slow_client_pid" || status=$?
 exited=$(now_ms)
 check "braid-dp exited 0 after draining" test "$status" -eq 0
 check "... within the drain time ($((exited - term_at)) ms)" test $((exited - term_at)) -le 10500
+check "... as soon as the last connection closed ($((exited - transfer_done)) ms after)" \
+  test $((exited - transfer_done)) -le 1500
 
 # 6. Bad flags and files are refused with every problem named.
 if "$bin/braid-dp" run --cp-address http://x --admin-address 0.0.0.0:9901 \
