@@ -97,6 +97,11 @@ int run(const std::vector<std::string>& args) {
   xdsOptions.address = config.xdsAddress;
   xdsOptions.serverCertPem = tls.serverCertPem;
   xdsOptions.serverKeyPem = tls.serverKeyPem;
+  xdsOptions.requireToken = config.dpAuth == "token";
+  if (xdsOptions.requireToken) {
+    log::warn("--dp-auth token: dataplane tokens cannot be verified by this version, so every "
+              "dataplane stream is refused; use --dp-auth none for development");
+  }
   xds::DiscoveryServer discovery(*opened.store, insights, xdsOptions);
   std::string xdsError;
   if (!discovery.start(xdsError)) return fail("cannot serve the dataplane server: " + xdsError);

@@ -24,8 +24,12 @@ bool intersects(const std::vector<std::string>& a, const std::set<std::string>& 
 }  // namespace
 
 ConfigSyncer::ConfigSyncer(store::Store& store, DataplaneInsights& insights, int debounceMs,
-                           int maxDelayMs)
-    : store_(store), insights_(insights), debounceMs_(debounceMs), maxDelayMs_(maxDelayMs) {
+                           int maxDelayMs, bool requireToken)
+    : store_(store),
+      insights_(insights),
+      debounceMs_(debounceMs),
+      maxDelayMs_(maxDelayMs),
+      requireToken_(requireToken) {
   subscription_ = store_.subscribe([this](const store::ChangeEvent& e) { post(Changed{e.key}); });
   thread_ = std::thread([this] { run(); });
 }
@@ -115,6 +119,11 @@ void ConfigSyncer::registerProxy(const std::shared_ptr<StreamHandle>& stream,
     log::warn("refused a dataplane stream", {{"reason", why}});
     stream->close(grpc::Status(code, why));
   };
+  if (requireToken_) {
+    return refuse(grpc::StatusCode::UNAUTHENTICATED,
+                  "this control plane requires dataplane tokens (--dp-auth token), which this "
+                  "version cannot verify yet; run it with --dp-auth none (development only)");
+  }
   if (request.type_url() != kProxyConfigTypeUrl) {
     return refuse(grpc::StatusCode::INVALID_ARGUMENT,
                   "unknown type_url '" + request.type_url() + "': expected " + kProxyConfigTypeUrl);
@@ -325,11 +334,12 @@ void ConfigSyncer::push(StreamHandle& stream, const std::map<std::string, Json>&
   response.add_resources()->PackFrom(config);
   stream.lastSentVersion = version;
   stream.lastSentNonce = response.nonce();
-  stream.send(std::move(response));
+  // The insight first: an ACK may come back before send() returns.
   insights_.update(stream.mesh, stream.name, [&](DataplaneInsight& insight) {
     insight.configVersionSent = version;
     ++insight.responsesSent;
   });
+  stream.send(std::move(response));
 }
 
 }  // namespace braid::xds

@@ -30,7 +30,8 @@ inline constexpr const char* kProxyConfigTypeUrl =
 
 class ConfigSyncer {
  public:
-  ConfigSyncer(store::Store& store, DataplaneInsights& insights, int debounceMs, int maxDelayMs);
+  ConfigSyncer(store::Store& store, DataplaneInsights& insights, int debounceMs, int maxDelayMs,
+               bool requireToken);
   ~ConfigSyncer();
 
   // Called on gRPC threads and store writer threads; they only queue work.
@@ -71,6 +72,7 @@ class ConfigSyncer {
   DataplaneInsights& insights_;
   const int debounceMs_;
   const int maxDelayMs_;
+  const bool requireToken_;
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -52,7 +52,7 @@ DiscoveryServer::~DiscoveryServer() { stop(); }
 bool DiscoveryServer::start(std::string& error) {
   Impl& s = *impl_;
   s.syncer = std::make_unique<ConfigSyncer>(s.store, s.insights, s.options.debounceMs,
-                                            s.options.maxDelayMs);
+                                            s.options.maxDelayMs, s.options.requireToken);
   s.service = std::make_unique<DiscoveryService>(*s.syncer);
   grpc::SslServerCredentialsOptions tls;
   tls.pem_key_cert_pairs.push_back({s.options.serverKeyPem, s.options.serverCertPem});

@@ -20,6 +20,9 @@ struct DiscoveryServerOptions {
   int debounceMs = 20;
   // Regenerate at the latest this long after the first change of a burst.
   int maxDelayMs = 200;
+  // --dp-auth token: proxies must present a dataplane token. This version cannot verify tokens
+  // yet, so it refuses every stream rather than let one through unchecked.
+  bool requireToken = false;
 };
 
 class DiscoveryServer {

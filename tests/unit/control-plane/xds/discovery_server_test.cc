@@ -249,6 +249,25 @@ TEST_F(DiscoveryServerTest, AMissingMeshIsRefused) {
   EXPECT_NE(status.error_message().find("mesh 'nowhere' does not exist"), std::string::npos);
 }
 
+TEST_F(DiscoveryServerTest, TokenModeRefusesStreamsItCannotAuthenticate) {
+  server_.reset();
+  DiscoveryServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.serverCertPem = tls_.serverCertPem;
+  options.serverKeyPem = tls_.serverKeyPem;
+  options.requireToken = true;
+  server_ = std::make_unique<DiscoveryServer>(*store_, insights_, options);
+  std::string error;
+  ASSERT_TRUE(server_->start(error)) << error;
+  auto proxy = std::make_unique<FakeProxy>("127.0.0.1:" + std::to_string(server_->port()),
+                                           tls_.caCertPem);
+  proxy->hello(dataplaneYaml("web-1", 10001, "web"));
+  EXPECT_FALSE(proxy->next(5s));
+  auto status = proxy->finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_FALSE(store_->get({"Dataplane", "default", "web-1"}).record);
+}
+
 TEST_F(DiscoveryServerTest, StoppingTheServerDoesNotDeregisterProxies) {
   auto proxy = connect();
   proxy->hello(dataplaneYaml("web-1", 10001, "web"));
