@@ -61,11 +61,13 @@ wait_cp_idle() {
   echo "   braid-cp idle $(($(date +%s%3N) - began)) ms after the tool's READY"
 }
 
+runs=0
 run_one() {
-  local n=$1 data=$work/cp-$1
+  runs=$((runs + 1))
+  local n=$1 data=$work/cp-$runs
   "build/bin/braid-cp" run --data-dir "$data" --store memory --api-address 127.0.0.1:0 \
     --xds-address 127.0.0.1:0 --kds-address 127.0.0.1:0 --dp-auth none --log-level warn \
-    >"$work/cp-$n.log" 2>&1 &
+    >"$work/cp-$runs.log" 2>&1 &
   cp_pid=$!
   for _ in $(seq 100); do [ -s "$data/ports.json" ] && break; sleep 0.1; done
   local api xds
@@ -109,8 +111,8 @@ run_one() {
   awk -v a="$rss0" -v b="$rss1" -v n="$n" \
     'BEGIN {printf "   per dataplane: %.1f KiB ((RSS_connected - RSS_idle) / %d)\n", (b - a) / n, n}'
   echo "   braid-cp CPU: $((cpu1 - cpu0)) ms to register and configure $n; $((cpu2 - cpu1)) ms for the 3 changes"
-  echo "   braid-cp log (warn and above): $(wc -l <"$work/cp-$n.log") lines"
-  head -5 "$work/cp-$n.log" | sed 's/^/     /'
+  echo "   braid-cp log (warn and above): $(wc -l <"$work/cp-$runs.log") lines"
+  head -5 "$work/cp-$runs.log" | sed 's/^/     /'
   [ "$status" -eq 0 ] || echo "   cp_scale_load exited with $status"
   kill "$cp_pid"; wait "$cp_pid" || true; cp_pid=""
 }
