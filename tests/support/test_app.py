@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A workload for integration tests: an HTTP/1.1 server on 127.0.0.1 that says who it is.
 
-  test_app.py NAME PORT_FILE     binds port 0, writes the port to PORT_FILE, serves until killed
+  test_app.py NAME PORT_FILE [PORT]   binds PORT (default 0: any), writes the bound port to
+                                      PORT_FILE, serves until killed
   GET /            -> "NAME\n"
   GET /bytes?n=N&rate=R -> N bytes, at R bytes/s when given (for long transfers)
 """
@@ -46,7 +47,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 NAME = sys.argv[1]
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+port = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
 server.daemon_threads = True
 with open(sys.argv[2] + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
