@@ -1,0 +1,358 @@
+#!/usr/bin/env bash
+# bench/dataplane: the same load, in one run on loopback, against an app (nginx) directly, through
+# HAProxy (mode tcp, one thread), through one braid-dp hop (its inbound, one worker), and along
+# the mesh path app → braid-dp outbound → braid-dp inbound → app. Measures keep-alive requests/s
+# at saturation (wrk), latency at fixed rates with an open-loop generator (braid-openloop),
+# bulk throughput of a 1 GiB response (braid-bulk-get), each proxy's RSS, and the RSS of a
+# braid-dp with 100 outbounds. Prints a table; ratios are to the direct figures of the same run.
+# Not a test.
+#   bench/dataplane.sh            (about 3 minutes)
+#   PROFILE=1 bench/dataplane.sh  (also perf-profiles braid-dp and HAProxy at saturation)
+#   HOLD=1 bench/dataplane.sh     (sets up, prints the addresses and waits: for probing by hand)
+# CPUs: proxies on PROXY_CPU (default 0); nginx, the load generators and braid-cp on CLIENT_CPU
+# (default 1), so the proxy under test has a core to itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/build --target braid-cp braid-dp braidctl braid-openloop braid-bulk-get >/dev/null
+
+bin=build/bin
+proxy_cpu=${PROXY_CPU:-0}
+client_cpu=${CLIENT_CPU:-1}
+wrk_seconds=${WRK_SECONDS:-8}
+wrk_connections=${WRK_CONNECTIONS:-64}
+latency_seconds=${LATENCY_SECONDS:-8}  # the first second of each is warm-up
+services=100
+
+work=$(mktemp -d /tmp/braid-bench-dp.XXXXXX)
+www=$(mktemp -d /dev/shm/braid-bench-dp.XXXXXX)  # the 1 GiB body, in memory
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work" "$www"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() {
+  echo "bench/dataplane: $*" >&2
+  for f in "$work"/*.log; do [ -s "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done
+  exit 1
+}
+wait_file() { for _ in $(seq 200); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
+# free_ports N: N distinct free loopback ports.
+free_ports() {
+  python3 -c '
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
+}
+wait_http() {  # wait_http URL: until it answers 200
+  for _ in $(seq 200); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = 200 ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+cpu_ticks() {  # cpu_ticks PID…: user+system clock ticks of the processes, all threads
+  local total=0 p
+  for p in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  echo "$total"
+}
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+anon_kib() { awk '/^RssAnon/ {print $2}' "/proc/$1/status"; }
+rss_anon() { echo "$(rss_kib "$1") ($(anon_kib "$1"))"; }  # RSS (of which anonymous), KiB
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }  # field NAME < "RESULT a=1 b=2"
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+read -r app_port haproxy_port app_in web_in web_out many_in <<<"$(free_ports 6)"
+
+# --- the app: nginx, one worker, in the foreground, everything in $work ---------------------------
+head -c 1G /dev/zero >"$www/big"
+mkdir -p "$work/nginx"
+cat >"$work/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+master_process off;
+error_log $work/nginx/error.log warn;
+pid $work/nginx/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  keepalive_requests 1000000000;
+  keepalive_timeout 300s;
+  sendfile on;
+  server {
+    listen 127.0.0.1:$app_port backlog=4096;
+    root $www;
+    location = / { default_type text/plain; return 200 "ok\n"; }
+    location = /big { default_type application/octet-stream; }
+  }
+}
+EOF
+taskset -c "$client_cpu" nginx -e "$work/nginx/error.log" -p "$work/nginx" \
+  -c "$work/nginx/nginx.conf" >"$work/nginx.log" 2>&1 &
+pids+=($!)
+
+# --- HAProxy: one thread, mode tcp, in the foreground ---------------------------------------------
+cat >"$work/haproxy.cfg" <<EOF
+global
+  nbthread 1
+  maxconn 4000
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 300s
+  timeout server 300s
+listen app
+  bind 127.0.0.1:$haproxy_port
+  server app 127.0.0.1:$app_port
+EOF
+taskset -c "$proxy_cpu" haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
+haproxy_pid=$!
+pids+=("$haproxy_pid")
+
+# --- braid-cp and the sidecars --------------------------------------------------------------------
+taskset -c "$client_cpu" "$bin/braid-cp" run --data-dir "$work/cp" --store memory \
+  --api-address 127.0.0.1:0 --xds-address 127.0.0.1:0 --kds-address 127.0.0.1:0 --dp-auth none \
+  --log-level warn >"$work/cp.log" 2>&1 &
+pids+=($!)
+wait_file "$work/cp/ports.json" || die "braid-cp did not start"
+api_port=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["api"])' <"$work/cp/ports.json")
+xds_port=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["xds"])' <"$work/cp/ports.json")
+api=http://127.0.0.1:$api_port
+printf 'type: Mesh\nname: default\n' | "$bin/braidctl" --api "$api" apply -f - >/dev/null
+
+# start_dp NAME YAML_FILE → NAME's pid in dp_pid, admin URL in dp_admin
+start_dp() {
+  taskset -c "$proxy_cpu" "$bin/braid-dp" run --cp-address "https://127.0.0.1:$xds_port" \
+    --ca-cert-file "$work/cp/cp-ca.pem" --dataplane-file "$2" --admin-address 127.0.0.1:0 \
+    --admin-port-file "$work/$1.admin-port" --concurrency 1 --log-level warn \
+    >"$work/$1.log" 2>&1 &
+  dp_pid=$!
+  pids+=("$dp_pid")
+  wait_file "$work/$1.admin-port" || die "braid-dp $1 did not start"
+  dp_admin=http://127.0.0.1:$(cat "$work/$1.admin-port")
+  wait_http "$dp_admin/ready" || die "braid-dp $1 did not become ready"
+}
+cat >"$work/app.yaml" <<EOF
+type: Dataplane
+mesh: default
+name: app
+networking:
+  address: 127.0.0.1
+  inbound:
+  - port: $app_in
+    servicePort: $app_port
+    tags: {braid.io/service: app, braid.io/protocol: tcp}
+EOF
+cat >"$work/web.yaml" <<EOF
+type: Dataplane
+mesh: default
+name: web
+networking:
+  address: 127.0.0.1
+  inbound:
+  - port: $web_in
+    servicePort: $app_port
+    tags: {braid.io/service: web, braid.io/protocol: tcp}
+  outbound:
+  - port: $web_out
+    tags: {braid.io/service: app}
+EOF
+start_dp app "$work/app.yaml"
+app_dp_pid=$dp_pid
+start_dp web "$work/web.yaml"
+web_dp_pid=$dp_pid
+
+# The four paths: URL base and the proxy processes whose CPU time and memory they cost.
+paths=(direct haproxy hop mesh)
+declare -A base procs
+base[direct]=http://127.0.0.1:$app_port
+base[haproxy]=http://127.0.0.1:$haproxy_port
+base[hop]=http://127.0.0.1:$app_in
+base[mesh]=http://127.0.0.1:$web_out
+procs[direct]=""
+procs[haproxy]=$haproxy_pid
+procs[hop]=$app_dp_pid
+procs[mesh]="$app_dp_pid $web_dp_pid"
+for p in "${paths[@]}"; do
+  wait_http "${base[$p]}/" || die "no answer on the $p path (${base[$p]}/)"
+done
+if [ "${HOLD:-0}" = 1 ]; then  # keep the setup up for probing by hand; Ctrl-C ends it
+  for p in "${paths[@]}"; do echo "$p ${base[$p]}/ pids: ${procs[$p]}"; done
+  echo "braid-cp $api; work dir $work"
+  sleep infinity &
+  wait $!
+fi
+
+declare -A rps cpu_us err bulk rss
+for p in "${paths[@]}"; do err[$p]=0; done
+run_client() { taskset -c "$client_cpu" "$@"; }
+
+echo "== saturation: wrk -t1 -c$wrk_connections -d${wrk_seconds}s"
+for p in "${paths[@]}"; do
+  # shellcheck disable=SC2086
+  before=$(cpu_ticks ${procs[$p]})
+  out=$(run_client wrk -t1 -c"$wrk_connections" -d"${wrk_seconds}s" "${base[$p]}/")
+  # shellcheck disable=SC2086
+  after=$(cpu_ticks ${procs[$p]})
+  rps[$p]=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
+  requests=$(echo "$out" | awk '/requests in/ {print $1}')
+  if echo "$out" | grep -q -e 'Socket errors' -e 'Non-2xx'; then err[$p]=$((err[$p] + 1)); fi
+  # CPU time the proxies spent per request (ticks are 10 ms).
+  cpu_us[$p]=$(awk -v t=$((after - before)) -v n="$requests" 'BEGIN {printf "%.1f", t * 1e4 / n}')
+  printf '  %-8s %10s req/s   proxy CPU %s us/request\n' "$p" "${rps[$p]}" "${cpu_us[$p]}"
+done
+
+# Latency in two placements. split: each proxy on PROXY_CPU, so every hop crosses between CPUs
+# (on a VM that is an IPI and often an idle vCPU waking up). shared: the proxies moved onto
+# CLIENT_CPU with nginx and the generator, so the figure is the proxies' own processing.
+declare -A lat  # lat[LAYOUT:RATE:PATH:pN] = microseconds
+move_proxies() {  # move_proxies CPU
+  local pid
+  for pid in "$haproxy_pid" "$app_dp_pid" "$web_dp_pid"; do
+    taskset -a -p -c "$1" "$pid" >/dev/null
+  done
+}
+for layout in split shared; do
+  [ "$layout" = shared ] && move_proxies "$client_cpu"
+  echo "== latency ($layout): braid-openloop, 8 connections, ${latency_seconds}s (1s warm-up)"
+  for rate in 1000 10000; do
+    for p in "${paths[@]}"; do
+      out=$(run_client "$bin/braid-openloop" --url "${base[$p]}/" --rate "$rate" \
+        --duration "${latency_seconds}s" --warmup 1s --connections 8 | grep '^RESULT') ||
+        die "braid-openloop failed on the $p path"
+      [ "$(echo "$out" | field errors)" = 0 ] && [ "$(echo "$out" | field unfinished)" = 0 ] ||
+        err[$p]=$((err[$p] + 1))
+      for q in p50 p99 p999; do lat[$layout:$rate:$p:$q]=$(echo "$out" | field ${q}_us); done
+      printf '  %-8s %6s/s  %s\n' "$p" "$rate" "${out#RESULT }"
+    done
+  done
+done
+move_proxies "$proxy_cpu"
+
+echo "== bulk: one 1 GiB response, best of 3"
+for p in "${paths[@]}"; do
+  out=$(run_client "$bin/braid-bulk-get" --url "${base[$p]}/big" --repeat 3 | grep '^RESULT') ||
+    die "bulk fetch failed on the $p path"
+  bulk[$p]=$(echo "$out" | field best_mbps)
+  printf '  %-8s %6s MB/s\n' "$p" "${bulk[$p]}"
+done
+
+rss[direct]=-
+rss[haproxy]=$(rss_anon "$haproxy_pid")
+rss[hop]=$(rss_anon "$app_dp_pid")
+rss[mesh]="$(rss_anon "$web_dp_pid") + hop"
+
+# --- RSS with 100 services: 100 Dataplanes registered through the REST API, and one braid-dp
+# with an outbound to each. Their inbounds point at nginx, so traffic can go through one. -----------
+echo "== one braid-dp with $services outbounds"
+# The registered inbounds' servicePort is unused: the CP only requires it to differ from port.
+read -r -a many_ports <<<"$(free_ports $((services + 1)))"
+unused_port=${many_ports[$services]}
+{
+  printf 'type: Dataplane\nmesh: default\nname: many\nnetworking:\n  address: 127.0.0.1\n'
+  printf '  inbound:\n  - port: %s\n    servicePort: %s\n' "$many_in" "$app_port"
+  printf '    tags: {braid.io/service: many, braid.io/protocol: tcp}\n  outbound:\n'
+  for i in $(seq "$services"); do
+    printf '  - port: %s\n    tags: {braid.io/service: svc-%s}\n' "${many_ports[$((i - 1))]}" "$i"
+    body=$(printf '{"type":"Dataplane","mesh":"default","name":"svc-%s","networking":{"address":"127.0.0.1","inbound":[{"port":%s,"servicePort":%s,"tags":{"braid.io/service":"svc-%s","braid.io/protocol":"tcp"}}]}}' \
+      "$i" "$app_port" "$unused_port" "$i")
+    code=$(curl -s -o "$work/put.out" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+      --data "$body" "$api/meshes/default/dataplanes/svc-$i")
+    case $code in 200 | 201) ;; *) die "PUT dataplane svc-$i: $code $(cat "$work/put.out")" ;; esac
+  done
+} >"$work/many.yaml"
+start_dp many "$work/many.yaml"
+many_pid=$dp_pid
+for _ in $(seq 200); do
+  [ "$(curl -s "$dp_admin/clusters" | grep -o 'svc-[0-9]*::' | sort -u | wc -l)" -ge "$services" ] &&
+    break
+  sleep 0.05
+done
+clusters=$(curl -s "$dp_admin/clusters" | grep -o 'svc-[0-9]*::' | sort -u | wc -l)
+[ "$clusters" -ge "$services" ] || die "braid-dp many has $clusters of $services clusters"
+listeners=$(curl -s "$dp_admin/stats/prometheus" | grep -c '^braid_dp_listener_connections_total{' ||
+  true)
+many_idle=$(rss_anon "$many_pid")
+run_client wrk -t1 -c"$wrk_connections" -d5s "http://127.0.0.1:${many_ports[0]}/" >/dev/null
+many_loaded=$(rss_anon "$many_pid")
+many_pss=$(awk '/^Pss:/ {print $2}' "/proc/$many_pid/smaps_rollup")
+many_peak=$(awk '/^VmHWM/ {print $2}' "/proc/$many_pid/status")
+echo "  $clusters clusters, $listeners listeners; RSS (anonymous) ${many_idle} KiB configured," \
+  "${many_loaded} KiB after 5 s of load through svc-1 (peak ${many_peak} KiB, PSS $many_pss KiB)"
+echo "  its largest mappings by RSS (KiB):"
+awk '/^[0-9a-f]+-[0-9a-f]+ / {name = $6 == "" ? "[anonymous]" : $6} /^Rss:/ {rss[name] += $2}
+  END {for (n in rss) printf "    %6d %s\n", rss[n], n}' "/proc/$many_pid/smaps" | sort -rn | head -8 || true
+
+if [ "${PROFILE:-0}" = 1 ]; then
+  for target in hop haproxy; do
+    pid=${procs[$target]}
+    echo "== $target (pid $pid) at saturation: system calls per request"
+    perf stat -x, -e raw_syscalls:sys_enter,syscalls:sys_enter_epoll_wait \
+      -e syscalls:sys_enter_epoll_ctl,syscalls:sys_enter_readv,syscalls:sys_enter_recvfrom \
+      -e syscalls:sys_enter_sendmsg,syscalls:sys_enter_sendto -p "$pid" -o "$work/$target.stat" \
+      -- sleep 5 &
+    perf_pid=$!
+    out=$(run_client wrk -t1 -c"$wrk_connections" -d5s "${base[$target]}/")
+    wait "$perf_pid" || true
+    requests=$(echo "$out" | awk '/requests in/ {print $1}')
+    awk -F, -v n="$requests" '$3 ~ /sys_enter/ {printf "  %-36s %6.2f\n", $3, $1 / n}' \
+      "$work/$target.stat"
+    echo "== $target at saturation: perf record -e cpu-clock, by object, then top symbols"
+    perf record -q -e cpu-clock -F 4999 -g -p "$pid" -o "$work/$target.perf" -- sleep 6 \
+      >/dev/null 2>&1 &
+    perf_pid=$!
+    run_client wrk -t1 -c"$wrk_connections" -d6s "${base[$target]}/" >/dev/null
+    wait "$perf_pid" || true
+    perf report -i "$work/$target.perf" --stdio --no-children --sort dso 2>/dev/null |
+      grep -E '^ +[0-9.]+%' | head -8 || true
+    perf report -i "$work/$target.perf" --stdio --no-children --sort dso,sym 2>/dev/null |
+      grep -E '^ +[0-9.]+%' | head -30 || true
+  done
+fi
+
+# --- the tables -----------------------------------------------------------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}'; }
+added() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.0f", a - b}'; }
+echo
+echo "bench/dataplane $(date -u +%Y-%m-%d) on $(nproc) cores; load average before/after:" \
+  "$load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "proxies on CPU $proxy_cpu; nginx, wrk, braid-openloop, braid-bulk-get, braid-cp on CPU $client_cpu"
+echo
+echo "| path | req/s, wrk -c$wrk_connections (× direct) | proxy CPU µs/request | bulk MB/s (× direct) |" \
+  "RSS KiB (anonymous) | runs with errors |"
+echo "|---|---|---|---|---|---|"
+for p in "${paths[@]}"; do
+  echo "| $p | ${rps[$p]%.*} ($(ratio "${rps[$p]}" "${rps[direct]}")) | ${cpu_us[$p]} |" \
+    "${bulk[$p]} ($(ratio "${bulk[$p]}" "${bulk[direct]}")) | ${rss[$p]} | ${err[$p]} |"
+done
+echo
+echo "| path | CPUs | rate/s | p50 µs | p99 µs | p99.9 µs | added p50 | added p99 |"
+echo "|---|---|---|---|---|---|---|---|"
+for layout in split shared; do
+  for rate in 1000 10000; do
+    for p in "${paths[@]}"; do
+      k=$layout:$rate:$p
+      d=$layout:$rate:direct
+      echo "| $p | $layout | $rate | ${lat[$k:p50]} | ${lat[$k:p99]} | ${lat[$k:p999]} |" \
+        "$(added "${lat[$k:p50]}" "${lat[$d:p50]}") | $(added "${lat[$k:p99]}" "${lat[$d:p99]}") |"
+    done
+  done
+done
+echo
+echo "targets:"
+echo "  one hop req/s ÷ HAProxy req/s:          $(ratio "${rps[hop]}" "${rps[haproxy]}") (≥ 1.0);" \
+  "HAProxy CPU per request ÷ braid-dp's: $(ratio "${cpu_us[haproxy]}" "${cpu_us[hop]}")"
+echo "  mesh path added p99 at 1,000 req/s:     split" \
+  "$(added "${lat[split:1000:mesh:p99]}" "${lat[split:1000:direct:p99]}") µs, shared" \
+  "$(added "${lat[shared:1000:mesh:p99]}" "${lat[shared:1000:direct:p99]}") µs (≤ +100)"
+echo "  one hop bulk ÷ direct bulk:             $(ratio "${bulk[hop]}" "${bulk[direct]}") (≥ 0.70)"
+echo "  braid-dp RSS with $services outbounds:        ${many_loaded} KiB after load (≤ 10240)"
