@@ -39,44 +39,10 @@ EventLoop::~EventLoop() {
   event_base_free(base_);
 }
 
-void EventLoop::run() {
-  stopping_ = false;
-  while (!stopping_) {
-    // One iteration: wait, then handle every ready event.
-    event_base_loop(base_, EVLOOP_ONCE | EVLOOP_NO_EXIT_ON_EMPTY);
-    runDeferredWork();
-  }
-}
+void EventLoop::run() { event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY); }
 
 void EventLoop::stop() {
-  post([this] {
-    stopping_ = true;
-    event_base_loopbreak(base_);
-  });
-}
-
-void EventLoop::defer(Deferred& work) {
-  if (work.queued_) return;
-  work.queued_ = true;
-  work.slot_ = deferred_.size();
-  deferred_.push_back(&work);
-}
-
-void EventLoop::cancel(Deferred& work) {
-  if (!work.queued_) return;
-  work.queued_ = false;
-  deferred_[work.slot_] = nullptr;
-}
-
-void EventLoop::runDeferredWork() {
-  // Work may defer more work (it runs in this pass too) or cancel other work (its slot empties).
-  for (size_t i = 0; i < deferred_.size(); ++i) {
-    Deferred* work = deferred_[i];
-    if (work == nullptr) continue;
-    work->queued_ = false;
-    work->runDeferred();
-  }
-  deferred_.clear();
+  post([this] { event_base_loopbreak(base_); });
 }
 
 void EventLoop::post(std::function<void()> task) {

@@ -82,8 +82,8 @@ void Worker::accept(const ActiveListener& listener, network::UniqueFd socket) {
   tcp_proxy::SessionOwner& owner = *this;
   try {
     auto owned = std::make_unique<tcp_proxy::TcpProxySession>(
-        loop_, std::move(socket), *listener.route.listener->counters, *listener.route.balancer,
-        current_, owner, limits_);
+        loop_.base(), std::move(socket), *listener.route.listener->counters,
+        *listener.route.balancer, current_, owner, limits_);
     session = owned.get();
     sessions_.emplace(session, std::move(owned));
   } catch (const std::exception& e) {

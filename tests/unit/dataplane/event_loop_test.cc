@@ -5,7 +5,6 @@
 #include <atomic>
 #include <chrono>
 #include <future>
-#include <string>
 #include <thread>
 #include <vector>
 
@@ -44,36 +43,6 @@ TEST(EventLoopTest, TasksPostedFromManyThreadsAllRun) {
   loop.stop();  // runs after every task posted before it
   thread.join();
   EXPECT_EQ(count.load(), 2000);
-}
-
-class Recorder final : public Deferred {
- public:
-  Recorder(std::vector<std::string>& log, std::string name) : log_(log), name_(std::move(name)) {}
-  void runDeferred() override { log_.push_back(name_); }
-
- private:
-  std::vector<std::string>& log_;
-  std::string name_;
-};
-
-TEST(EventLoopTest, DeferredWorkRunsOnceAfterTheIterationsCallbacks) {
-  EventLoop loop;
-  std::vector<std::string> log;
-  Recorder first(log, "deferred"), cancelled(log, "cancelled");
-  // Posted together, the three tasks run in one callback of one loop iteration.
-  loop.post([&] {
-    log.push_back("task 1");
-    loop.defer(first);
-    loop.defer(first);
-    loop.defer(cancelled);
-  });
-  loop.post([&] {
-    log.push_back("task 2");
-    loop.cancel(cancelled);
-  });
-  loop.post([&] { loop.stop(); });
-  loop.run();
-  EXPECT_EQ(log, (std::vector<std::string>{"task 1", "task 2", "deferred"}));
 }
 
 TEST(EventLoopTest, TimerFiresAndCanRearmItself) {

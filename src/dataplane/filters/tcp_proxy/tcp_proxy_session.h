@@ -5,12 +5,13 @@
 #include <memory>
 #include <vector>
 
-#include "dataplane/event/event_loop.h"
 #include "dataplane/network/connector.h"
 #include "dataplane/network/stream_socket.h"
 #include "dataplane/network/unique_fd.h"
 #include "dataplane/stats/stats.h"
 #include "dataplane/upstream/load_balancer.h"
+
+struct event_base;
 
 namespace braid::dataplane::tcp_proxy {
 
@@ -41,12 +42,11 @@ class SessionOwner {
 // One downstream connection proxied to one upstream endpoint: L4, bytes both ways, half-close
 // honoured, bounded buffering. Loop thread only.
 class TcpProxySession final : private network::StreamSocket::Handler,
-                              private network::Connector::Handler,
-                              private event::Deferred {
+                              private network::Connector::Handler {
  public:
   // `keepAlive` holds the configuration the session started with (the balancer and counters it
   // points at) until the session ends.
-  TcpProxySession(event::EventLoop& loop, network::UniqueFd downstream, ListenerCounters& listener,
+  TcpProxySession(event_base* base, network::UniqueFd downstream, ListenerCounters& listener,
                   upstream::LoadBalancer& balancer, std::shared_ptr<const void> keepAlive,
                   SessionOwner& owner, const ProxyLimits& limits);
   ~TcpProxySession();
@@ -66,8 +66,6 @@ class TcpProxySession final : private network::StreamSocket::Handler,
   void onWritable(network::StreamSocket& socket) override;
   void onConnectResult(network::Connector::Result result, network::UniqueFd socket,
                        int error) override;
-  // End of the loop iteration: writes what this iteration read.
-  void runDeferred() override;
 
   // Each returns false when the session must end.
   bool connectNext();
@@ -75,7 +73,6 @@ class TcpProxySession final : private network::StreamSocket::Handler,
   // One read from `from` into `to`'s output, written through at once; `count` gets the bytes read.
   bool forward(network::StreamSocket& from, network::StreamSocket& to, size_t& count);
   bool drain(network::StreamSocket& to);
-  bool drainIfReady(network::StreamSocket& to);
   bool done() const;
   void releaseEndpoint();
   void finish();
@@ -87,10 +84,10 @@ class TcpProxySession final : private network::StreamSocket::Handler,
   ClusterCounters& cluster_;
   std::shared_ptr<const void> keepAlive_;
   SessionOwner& owner_;
-  event::EventLoop& loop_;
   network::StreamSocket downstream_;
   std::unique_ptr<network::StreamSocket> upstream_;
   network::Connector connector_;
+  event_base* base_;
   std::vector<int> tried_;
   int endpoint_ = -1;  // index of the endpoint connecting or connected, -1 when none
   bool downstreamBlocked_ = false;
