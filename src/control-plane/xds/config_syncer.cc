@@ -16,10 +16,7 @@ namespace braid::xds {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-bool intersects(const std::vector<std::string>& a, const std::set<std::string>& b) {
-  return std::any_of(a.begin(), a.end(), [&](const std::string& s) { return b.count(s) > 0; });
-}
+constexpr size_t kMaxBatch = 256;
 
 }  // namespace
 
@@ -82,7 +79,11 @@ void ConfigSyncer::run() {
         wake_.wait(lock, ready);
       }
       if (stopping_) return;
-      batch.swap(queue_);
+      // A bounded batch, so a burst of registrations cannot hold back pushes for seconds.
+      size_t n = std::min(queue_.size(), kMaxBatch);
+      batch.insert(batch.end(), std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     }
     bool sawChange = false;
     for (auto& event : batch) {
@@ -175,13 +176,12 @@ void ConfigSyncer::registerProxy(const std::shared_ptr<StreamHandle>& stream,
     if (!request.version_info().empty()) insight.configVersionAcked = request.version_info();
   });
   log::info("dataplane connected", {{"mesh", dataplane.mesh}, {"name", dataplane.name}});
-  // The change event of the put above reaches this thread later and updates peers; this proxy
-  // gets its first configuration now.
+  // The put's change event (queued behind this request) updates the mesh state and marks the
+  // peers; this proxy is regenerated in the next pass either way.
   stream->lastSentVersion.clear();
-  auto& dataplanes = meshDataplanes(dataplane.mesh);
-  dataplanes[dataplane.name] = dataplane.content;
-  MeshView view(dataplane.mesh, dataplanes);
-  push(*stream, dataplanes, view, meshPolicies(dataplane.mesh));
+  MeshState& m = meshState(dataplane.mesh);
+  if (!m.dataplanes.count(dataplane.name)) setDataplane(m, dataplane.name, dataplane.content);
+  markDirty(dataplane.mesh, dataplane.name);
 }
 
 // Envoy's rules: a request answers the response whose nonce it carries; an older nonce is stale
@@ -234,74 +234,98 @@ void ConfigSyncer::handle(Closed& c) {
              {"error", removed.error ? removed.error.message : ""}});
 }
 
-std::map<std::string, Json>& ConfigSyncer::meshDataplanes(const std::string& mesh) {
-  auto it = dataplanes_.find(mesh);
-  if (it != dataplanes_.end()) return it->second;
-  auto& loaded = dataplanes_[mesh];
+ConfigSyncer::MeshState& ConfigSyncer::meshState(const std::string& mesh, bool* loadedNow) {
+  auto it = meshes_.find(mesh);
+  if (loadedNow) *loadedNow = it == meshes_.end();
+  if (it != meshes_.end()) return it->second;
+  MeshState& m = meshes_[mesh];
   auto list = store_.list({.type = "Dataplane", .mesh = mesh, .offset = 0, .limit = -1});
   for (const auto& record : list.records) {
-    loaded[record.key.name] = Json::parse(record.content, nullptr, false);
+    setDataplane(m, record.key.name, Json::parse(record.content, nullptr, false));
   }
-  return loaded;
+  return m;
 }
 
-const std::vector<policy_matching::PolicyInput>& ConfigSyncer::meshPolicies(
-    const std::string& mesh) {
-  auto it = policies_.find(mesh);
-  if (it == policies_.end()) it = policies_.emplace(mesh, loadMeshPolicies(store_, mesh)).first;
-  return it->second;
+void ConfigSyncer::setDataplane(MeshState& m, const std::string& name, std::optional<Json> content) {
+  for (const auto& service : m.outboundServices[name]) {
+    auto c = m.consumers.find(service);
+    if (c == m.consumers.end()) continue;
+    c->second.erase(name);
+    if (c->second.empty()) m.consumers.erase(c);
+  }
+  m.view.reset();
+  if (!content) {
+    m.dataplanes.erase(name);
+    m.services.erase(name);
+    m.outboundServices.erase(name);
+    return;
+  }
+  m.services[name] = MeshView::servicesOf(*content);
+  m.outboundServices[name] = MeshView::outboundServicesOf(*content);
+  for (const auto& service : m.outboundServices[name]) m.consumers[service].insert(name);
+  m.dataplanes[name] = std::move(*content);
+}
+
+const MeshView& ConfigSyncer::viewOf(const std::string& mesh, MeshState& m) {
+  if (!m.view) m.view = std::make_unique<MeshView>(mesh, m.dataplanes);
+  return *m.view;
+}
+
+const std::vector<policy_matching::PolicyInput>& ConfigSyncer::policiesOf(const std::string& mesh,
+                                                                         MeshState& m) {
+  if (!m.policies) m.policies = loadMeshPolicies(store_, mesh);
+  return *m.policies;
+}
+
+void ConfigSyncer::markDirty(const std::string& mesh, const std::string& name) {
+  if (connected_.count({mesh, name})) dirty_[mesh].insert(name);
 }
 
 void ConfigSyncer::markMesh(const std::string& mesh) {
-  for (const auto& [key, stream] : connected_) {
-    if (std::get<0>(key) == mesh) dirty_[mesh].insert(std::get<1>(key));
+  for (auto it = connected_.lower_bound({mesh, ""});
+       it != connected_.end() && std::get<0>(it->first) == mesh; ++it) {
+    dirty_[mesh].insert(std::get<1>(it->first));
   }
 }
 
 // Which connected proxies a change can affect: a Dataplane's change affects itself and every
-// proxy with an outbound to a service it has (or had); a Mesh or policy change, its whole mesh.
+// proxy with an outbound to a service it has (or had) — found through the consumers index, not
+// by walking the mesh; a Mesh or policy change, its whole mesh.
 void ConfigSyncer::handle(Changed& c) {
   const store::Key& key = c.key;
   if (key.type == "Mesh") {
-    if (!store_.get(key).record) {
-      dataplanes_.erase(key.name);
-      policies_.erase(key.name);
-    }
+    if (!store_.get(key).record) meshes_.erase(key.name);
     markMesh(key.name);
     return;
   }
   if (isPolicyType(key.type)) {
-    policies_.erase(key.mesh);  // reloaded by the next pass
+    if (auto it = meshes_.find(key.mesh); it != meshes_.end()) it->second.policies.reset();
     markMesh(key.mesh);
     return;
   }
   if (key.type != "Dataplane") return;
-  bool cached = dataplanes_.count(key.mesh) > 0;
-  auto& dataplanes = meshDataplanes(key.mesh);
-  std::set<std::string> services;
-  if (auto old = dataplanes.find(key.name); old != dataplanes.end()) {
-    for (auto& s : MeshView::servicesOf(old->second)) services.insert(s);
-  }
-  auto now = store_.get(key);
-  if (now.record) {
-    Json content = Json::parse(now.record->content, nullptr, false);
-    for (auto& s : MeshView::servicesOf(content)) services.insert(s);
-    dataplanes[key.name] = std::move(content);
-  } else {
-    dataplanes.erase(key.name);
-  }
-  if (!cached) {  // nothing known about the previous state: assume the worst
+  bool loadedNow = false;
+  MeshState& m = meshState(key.mesh, &loadedNow);
+  if (loadedNow) {  // nothing known about the previous state: assume the worst
     markMesh(key.mesh);
     return;
   }
-  for (const auto& [k, stream] : connected_) {
-    if (std::get<0>(k) != key.mesh) continue;
-    const std::string& name = std::get<1>(k);
-    auto dp = dataplanes.find(name);
-    if (name == key.name ||
-        (dp != dataplanes.end() && intersects(MeshView::outboundServicesOf(dp->second), services))) {
-      dirty_[key.mesh].insert(name);
-    }
+  std::set<std::string> services;
+  if (auto old = m.services.find(key.name); old != m.services.end()) {
+    services.insert(old->second.begin(), old->second.end());
+  }
+  auto now = store_.get(key);
+  std::optional<Json> content;
+  if (now.record) content = Json::parse(now.record->content, nullptr, false);
+  setDataplane(m, key.name, std::move(content));
+  if (auto updated = m.services.find(key.name); updated != m.services.end()) {
+    services.insert(updated->second.begin(), updated->second.end());
+  }
+  markDirty(key.mesh, key.name);
+  for (const auto& service : services) {
+    auto consumers = m.consumers.find(service);
+    if (consumers == m.consumers.end()) continue;
+    for (const auto& name : consumers->second) markDirty(key.mesh, name);
   }
 }
 
@@ -309,21 +333,20 @@ void ConfigSyncer::regenerateDirty() {
   auto dirty = std::move(dirty_);
   dirty_.clear();
   for (const auto& [mesh, names] : dirty) {
-    const auto& dataplanes = meshDataplanes(mesh);
-    const auto& policies = meshPolicies(mesh);
-    MeshView view(mesh, dataplanes);
+    MeshState& m = meshState(mesh);
+    const MeshView& view = viewOf(mesh, m);
+    const auto& policies = policiesOf(mesh, m);
     for (const auto& name : names) {
       auto it = connected_.find({mesh, name});
-      if (it != connected_.end()) push(*it->second, dataplanes, view, policies);
+      if (it != connected_.end()) push(*it->second, m, view, policies);
     }
   }
 }
 
-void ConfigSyncer::push(StreamHandle& stream, const std::map<std::string, Json>& dataplanes,
-                        const MeshView& view,
+void ConfigSyncer::push(StreamHandle& stream, MeshState& m, const MeshView& view,
                         const std::vector<policy_matching::PolicyInput>& policies) {
-  auto content = dataplanes.find(stream.name);
-  if (content == dataplanes.end()) return;  // deleted while connected: nothing to generate
+  auto content = m.dataplanes.find(stream.name);
+  if (content == m.dataplanes.end()) return;  // deleted while connected: nothing to generate
   auto config = generateProxyConfig({stream.name, &content->second, &view, &policies});
   std::string version = configVersion(config);
   if (version == stream.lastSentVersion) return;

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -21,6 +22,7 @@
 #include "control-plane/insights/dataplane_insights.h"
 #include "control-plane/policy-matching/policy_input.h"
 #include "control-plane/store/store.h"
+#include "control-plane/xds/mesh_view.h"
 #include "control-plane/xds/proxy_stream.h"
 
 namespace braid::xds {
@@ -61,12 +63,26 @@ class ConfigSyncer {
   void registerProxy(const std::shared_ptr<StreamHandle>& stream,
                      const dpb::DiscoveryRequest& request);
   void recordAnswer(StreamHandle& stream, const dpb::DiscoveryRequest& request);
-  std::map<std::string, Json>& meshDataplanes(const std::string& mesh);
-  const std::vector<policy_matching::PolicyInput>& meshPolicies(const std::string& mesh);
+  // What the syncer knows of one mesh: every Dataplane's content and services, who consumes each
+  // service (has an outbound to it), its policies, and a MeshView rebuilt at most once per pass.
+  struct MeshState {
+    std::map<std::string, Json> dataplanes;  // name → stored content
+    std::map<std::string, std::vector<std::string>> services;  // name → inbound services
+    std::map<std::string, std::vector<std::string>> outboundServices;  // name → services reached
+    std::map<std::string, std::set<std::string>> consumers;  // service → dataplane names
+    std::optional<std::vector<policy_matching::PolicyInput>> policies;  // nullopt = reload
+    std::unique_ptr<MeshView> view;  // null = rebuild
+  };
+  MeshState& meshState(const std::string& mesh, bool* loadedNow = nullptr);
+  void setDataplane(MeshState& m, const std::string& name, std::optional<Json> content);
+  const MeshView& viewOf(const std::string& mesh, MeshState& m);
+  const std::vector<policy_matching::PolicyInput>& policiesOf(const std::string& mesh,
+                                                              MeshState& m);
   void markMesh(const std::string& mesh);
+  void markDirty(const std::string& mesh, const std::string& name);
   void regenerateDirty();
-  void push(StreamHandle& stream, const std::map<std::string, Json>& dataplanes,
-            const class MeshView& view, const std::vector<policy_matching::PolicyInput>& policies);
+  void push(StreamHandle& stream, MeshState& m, const MeshView& view,
+            const std::vector<policy_matching::PolicyInput>& policies);
 
   store::Store& store_;
   DataplaneInsights& insights_;
@@ -82,9 +98,8 @@ class ConfigSyncer {
 
   // Owned by the syncer thread.
   std::map<std::tuple<std::string, std::string>, std::shared_ptr<StreamHandle>> connected_;
-  std::map<std::string, std::map<std::string, Json>> dataplanes_;  // mesh → name → content
-  std::map<std::string, std::vector<policy_matching::PolicyInput>> policies_;  // by mesh
-  std::map<std::string, std::set<std::string>> dirty_;             // mesh → proxy names
+  std::map<std::string, MeshState> meshes_;
+  std::map<std::string, std::set<std::string>> dirty_;  // mesh → proxy names
   uint64_t nonce_ = 0;
 
   std::unique_ptr<store::Subscription> subscription_;
