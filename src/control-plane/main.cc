@@ -99,8 +99,9 @@ int run(const std::vector<std::string>& args) {
   xdsOptions.serverKeyPem = tls.serverKeyPem;
   xdsOptions.requireToken = config.dpAuth == "token";
   if (xdsOptions.requireToken) {
-    log::warn("--dp-auth token: dataplane tokens cannot be verified by this version, so every "
-              "dataplane stream is refused; use --dp-auth none for development");
+    log::warn(
+        "--dp-auth token: dataplane tokens cannot be verified by this version, so every "
+        "dataplane stream is refused; use --dp-auth none for development");
   }
   xds::DiscoveryServer discovery(*opened.store, insights, xdsOptions);
   std::string xdsError;
@@ -129,7 +130,8 @@ int run(const std::vector<std::string>& args) {
   log::info("API server listening",
             {{"address", config.apiAddress}, {"port", std::to_string(apiServer.port())}});
 
-  if (auto err = runtime::writePortsFile(config.dataDir, {{"api", apiServer.port()}, {"xds", discovery.port()}});
+  if (auto err = runtime::writePortsFile(config.dataDir,
+                                         {{"api", apiServer.port()}, {"xds", discovery.port()}});
       !err.empty()) {
     return fail(err);
   }

@@ -21,15 +21,14 @@ Json DataplaneInsight::toJson() const {
   j["certificateExpiry"] = orNull(certificateExpiry);
   j["subscriptions"] = Json::array();
   if (streamId) {
-    j["subscriptions"].push_back(
-        {{"id", *streamId},
-         {"connectTime", orNull(connectedSince)},
-         {"version", proxyVersion},
-         {"status",
-          {{"total",
-            {{"responsesSent", responsesSent},
-             {"responsesAcknowledged", responsesAcknowledged},
-             {"responsesRejected", responsesRejected}}}}}});
+    j["subscriptions"].push_back({{"id", *streamId},
+                                  {"connectTime", orNull(connectedSince)},
+                                  {"version", proxyVersion},
+                                  {"status",
+                                   {{"total",
+                                     {{"responsesSent", responsesSent},
+                                      {"responsesAcknowledged", responsesAcknowledged},
+                                      {"responsesRejected", responsesRejected}}}}}});
   }
   return j;
 }

@@ -193,7 +193,8 @@ void ConfigSyncer::recordAnswer(StreamHandle& stream, const dpb::DiscoveryReques
   insights_.update(stream.mesh, stream.name, [&](DataplaneInsight& insight) {
     if (rejected) {
       ++insight.responsesRejected;
-      insight.lastRejection = Rejection{stream.lastSentVersion, request.error_detail().message(), now};
+      insight.lastRejection =
+          Rejection{stream.lastSentVersion, request.error_detail().message(), now};
     } else {
       ++insight.responsesAcknowledged;
     }
@@ -246,7 +247,8 @@ ConfigSyncer::MeshState& ConfigSyncer::meshState(const std::string& mesh, bool* 
   return m;
 }
 
-void ConfigSyncer::setDataplane(MeshState& m, const std::string& name, std::optional<Json> content) {
+void ConfigSyncer::setDataplane(MeshState& m, const std::string& name,
+                                std::optional<Json> content) {
   for (const auto& service : m.outboundServices[name]) {
     auto c = m.consumers.find(service);
     if (c == m.consumers.end()) continue;
@@ -272,7 +274,7 @@ const MeshView& ConfigSyncer::viewOf(const std::string& mesh, MeshState& m) {
 }
 
 const std::vector<policy_matching::PolicyInput>& ConfigSyncer::policiesOf(const std::string& mesh,
-                                                                         MeshState& m) {
+                                                                          MeshState& m) {
   if (!m.policies) m.policies = loadMeshPolicies(store_, mesh);
   return *m.policies;
 }

@@ -10,9 +10,9 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
-#include <optional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -27,8 +27,7 @@
 
 namespace braid::xds {
 
-inline constexpr const char* kProxyConfigTypeUrl =
-    "type.googleapis.com/braid.proxy.v1.ProxyConfig";
+inline constexpr const char* kProxyConfigTypeUrl = "type.googleapis.com/braid.proxy.v1.ProxyConfig";
 
 class ConfigSyncer {
  public:
@@ -66,12 +65,12 @@ class ConfigSyncer {
   // What the syncer knows of one mesh: every Dataplane's content and services, who consumes each
   // service (has an outbound to it), its policies, and a MeshView rebuilt at most once per pass.
   struct MeshState {
-    std::map<std::string, Json> dataplanes;  // name → stored content
-    std::map<std::string, std::vector<std::string>> services;  // name → inbound services
+    std::map<std::string, Json> dataplanes;                            // name → stored content
+    std::map<std::string, std::vector<std::string>> services;          // name → inbound services
     std::map<std::string, std::vector<std::string>> outboundServices;  // name → services reached
     std::map<std::string, std::set<std::string>> consumers;  // service → dataplane names
     std::optional<std::vector<policy_matching::PolicyInput>> policies;  // nullopt = reload
-    std::unique_ptr<MeshView> view;  // null = rebuild
+    std::unique_ptr<MeshView> view;                                     // null = rebuild
   };
   MeshState& meshState(const std::string& mesh, bool* loadedNow = nullptr);
   void setDataplane(MeshState& m, const std::string& name, std::optional<Json> content);

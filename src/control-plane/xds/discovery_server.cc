@@ -17,10 +17,10 @@ class DiscoveryService final : public dpb::DiscoveryService::CallbackService {
  public:
   explicit DiscoveryService(ConfigSyncer& syncer) {
     callbacks_.onRequest = [&syncer](const std::shared_ptr<StreamHandle>& s,
-                                     dpb::DiscoveryRequest r) { syncer.onRequest(s, std::move(r)); };
-    callbacks_.onClosed = [&syncer](const std::shared_ptr<StreamHandle>& s) {
-      syncer.onClosed(s);
+                                     dpb::DiscoveryRequest r) {
+      syncer.onRequest(s, std::move(r));
     };
+    callbacks_.onClosed = [&syncer](const std::shared_ptr<StreamHandle>& s) { syncer.onClosed(s); };
   }
 
   grpc::ServerBidiReactor<dpb::DiscoveryRequest, dpb::DiscoveryResponse>* StreamResources(

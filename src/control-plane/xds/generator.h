@@ -20,7 +20,7 @@
 namespace braid::xds {
 
 struct GeneratorInput {
-  std::string name;  // the Dataplane's name
+  std::string name;                 // the Dataplane's name
   const Json* dataplane = nullptr;  // its stored content (networking, labels)
   const MeshView* mesh = nullptr;
   const std::vector<policy_matching::PolicyInput>* policies = nullptr;  // the mesh's; may be null

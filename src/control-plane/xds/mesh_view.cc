@@ -54,7 +54,7 @@ MeshView::MeshView(std::string mesh, const std::map<std::string, Json>& dataplan
       InboundEndpoint e;
       e.dataplane = name;
       std::string inboundAddress = stringAt(inbound, "address");
-      e.address = !advertised.empty() ? advertised
+      e.address = !advertised.empty()       ? advertised
                   : !inboundAddress.empty() ? inboundAddress
                                             : address;
       e.port = inbound.value("port", 0u);

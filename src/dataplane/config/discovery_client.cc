@@ -60,7 +60,9 @@ void DiscoveryClient::connectChannel() {
 
 DiscoveryClient::~DiscoveryClient() { stop(); }
 
-void DiscoveryClient::start() { thread_ = std::thread([this] { run(); }); }
+void DiscoveryClient::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void DiscoveryClient::stop() {
   {

@@ -21,15 +21,15 @@ class ProxyConfig;
 namespace braid::dataplane {
 
 struct DiscoveryClientOptions {
-  std::string target;        // "HOST:PORT" of the CP's dataplane server
-  std::string caPem;         // cp-ca.pem; verifies the CP's certificate
+  std::string target;  // "HOST:PORT" of the CP's dataplane server
+  std::string caPem;   // cp-ca.pem; verifies the CP's certificate
   bool insecureSkipVerify = false;
-  std::string dataplane;     // the Dataplane document, variables substituted
-  std::string nodeId;        // "<mesh>.<name>"
+  std::string dataplane;  // the Dataplane document, variables substituted
+  std::string nodeId;     // "<mesh>.<name>"
   std::string proxyType = "sidecar";
-  std::string version;       // braid-dp's version
+  std::string version;  // braid-dp's version
   int initialBackoffMs = 200;
-  int maxBackoffMs = 1000;   // low, so a returning CP resyncs every proxy within ~2 s
+  int maxBackoffMs = 1000;  // low, so a returning CP resyncs every proxy within ~2 s
 };
 
 // Returns "" when the configuration is now running, else why it was refused.

@@ -88,8 +88,8 @@ void compileListener(const pb::Listener& in, Snapshot& snapshot, std::set<std::s
       in.direction() == pb::Listener::INBOUND ? Direction::kInbound : Direction::kOutbound;
   if (compileAddress(in.address(), true, where, listener.address, problems) &&
       !addresses.insert({listener.address.ip, listener.address.port}).second) {
-    problems.add(where + ": " + listener.address.ip + ":" +
-                 std::to_string(listener.address.port) + " is used by another listener");
+    problems.add(where + ": " + listener.address.ip + ":" + std::to_string(listener.address.port) +
+                 " is used by another listener");
   }
   if (in.filter_chains_size() != 1 || !in.filter_chains(0).has_tcp_proxy()) {
     problems.add(where + ": needs exactly one filter chain with a tcp_proxy");

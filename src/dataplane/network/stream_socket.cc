@@ -64,7 +64,9 @@ StreamSocket::Io StreamSocket::readInto(evbuffer* into, size_t max, size_t& coun
   }
   ssize_t n;
   do {
-    n = ::readv(fd_.get(), vectors, chunks);
+    // One vector is the usual case: recv() skips readv's iovec import.
+    n = chunks == 1 ? ::recv(fd_.get(), vectors[0].iov_base, vectors[0].iov_len, 0)
+                    : ::readv(fd_.get(), vectors, chunks);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     evbuffer_commit_space(into, space, 0);
@@ -102,11 +104,18 @@ StreamSocket::Io StreamSocket::flush(size_t& count) {
       vectors[i].iov_len = chains[i].iov_len;
       offered += chains[i].iov_len;
     }
-    msghdr message{};
-    message.msg_iov = vectors;
-    message.msg_iovlen = static_cast<size_t>(n);
-    // MSG_NOSIGNAL: a peer that went away is an error to handle, not a SIGPIPE.
-    ssize_t written = ::sendmsg(fd_.get(), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    // MSG_NOSIGNAL: a peer that went away is an error to handle, not a SIGPIPE. One chain is
+    // the usual case: send() skips sendmsg's header and iovec import.
+    ssize_t written;
+    if (n == 1) {
+      written =
+          ::send(fd_.get(), vectors[0].iov_base, vectors[0].iov_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } else {
+      msghdr message{};
+      message.msg_iov = vectors;
+      message.msg_iovlen = static_cast<size_t>(n);
+      written = ::sendmsg(fd_.get(), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
     if (written < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;

@@ -23,11 +23,11 @@ constexpr const char* kTypeUrl = "type.googleapis.com/braid.proxy.v1.ProxyConfig
 
 std::string dataplaneYaml(const std::string& name, int inboundPort, const std::string& service,
                           const std::string& outboundService = "") {
-  std::string yaml = "type: Dataplane\nmesh: default\nname: " + name +
-                     "\nnetworking:\n  address: 127.0.0.1\n  inbound:\n  - port: " +
-                     std::to_string(inboundPort) + "\n    servicePort: " + std::to_string(inboundPort + 1000) +
-                     "\n    tags: {braid.io/service: " + service +
-                     "}\n";
+  std::string yaml =
+      "type: Dataplane\nmesh: default\nname: " + name +
+      "\nnetworking:\n  address: 127.0.0.1\n  inbound:\n  - port: " + std::to_string(inboundPort) +
+      "\n    servicePort: " + std::to_string(inboundPort + 1000) +
+      "\n    tags: {braid.io/service: " + service + "}\n";
   if (!outboundService.empty()) {
     yaml += "  outbound:\n  - port: 20001\n    tags: {braid.io/service: " + outboundService + "}\n";
   }
@@ -126,7 +126,9 @@ class DiscoveryServerTest : public ::testing::Test {
     server_.reset();
     std::filesystem::remove_all(dir_);
   }
-  std::unique_ptr<FakeProxy> connect() { return std::make_unique<FakeProxy>(target_, tls_.caCertPem); }
+  std::unique_ptr<FakeProxy> connect() {
+    return std::make_unique<FakeProxy>(target_, tls_.caCertPem);
+  }
   static proxy::v1::ProxyConfig unpack(const dpb::DiscoveryResponse& r) {
     proxy::v1::ProxyConfig config;
     EXPECT_TRUE(r.resources(0).UnpackTo(&config));
@@ -158,7 +160,8 @@ TEST_F(DiscoveryServerTest, RegistersTheProxyAndRecordsItsAck) {
   EXPECT_EQ(insight.configVersionSent, first->version_info());
 
   proxy->answer(*first, first->version_info());
-  ASSERT_TRUE(waitFor([&] { return insights_.get("default", "web-1").responsesAcknowledged == 1; }));
+  ASSERT_TRUE(
+      waitFor([&] { return insights_.get("default", "web-1").responsesAcknowledged == 1; }));
   EXPECT_EQ(insights_.get("default", "web-1").configVersionAcked, first->version_info());
 }
 
@@ -204,10 +207,13 @@ TEST_F(DiscoveryServerTest, PushesOnlyWhenTheProxysConfigurationChanges) {
 
   // A MeshTimeout that changes web-1's connect timeout to backend is pushed.
   web->answer(*second, second->version_info());
-  ASSERT_FALSE(store_->put({"MeshTimeout", "default", "t2"},
-                           R"({"spec":{"targetRef":{"kind":"Mesh"},"to":[{"targetRef":{"kind":"Mesh"},"default":{"connectionTimeout":"2s"}}]}})",
-                           std::nullopt)
-                   .error);
+  ASSERT_FALSE(
+      store_
+          ->put(
+              {"MeshTimeout", "default", "t2"},
+              R"({"spec":{"targetRef":{"kind":"Mesh"},"to":[{"targetRef":{"kind":"Mesh"},"default":{"connectionTimeout":"2s"}}]}})",
+              std::nullopt)
+          .error);
   auto timeout = web->next(2s);
   ASSERT_TRUE(timeout);
   EXPECT_EQ(unpack(*timeout).clusters(1).connect_timeout_ms(), 2000u);
@@ -259,8 +265,8 @@ TEST_F(DiscoveryServerTest, TokenModeRefusesStreamsItCannotAuthenticate) {
   server_ = std::make_unique<DiscoveryServer>(*store_, insights_, options);
   std::string error;
   ASSERT_TRUE(server_->start(error)) << error;
-  auto proxy = std::make_unique<FakeProxy>("127.0.0.1:" + std::to_string(server_->port()),
-                                           tls_.caCertPem);
+  auto proxy =
+      std::make_unique<FakeProxy>("127.0.0.1:" + std::to_string(server_->port()), tls_.caCertPem);
   proxy->hello(dataplaneYaml("web-1", 10001, "web"));
   EXPECT_FALSE(proxy->next(5s));
   auto status = proxy->finish();
@@ -278,10 +284,13 @@ TEST_F(DiscoveryServerTest, StoppingTheServerDoesNotDeregisterProxies) {
 }
 
 TEST_F(DiscoveryServerTest, ConfigJsonForGeneratesFromTheStore) {
-  ASSERT_FALSE(store_->put({"Dataplane", "default", "x"},
-                           R"({"networking":{"address":"127.0.0.1","inbound":[{"port":1,"tags":{"braid.io/service":"s"}}]}})",
-                           std::nullopt)
-                   .error);
+  ASSERT_FALSE(
+      store_
+          ->put(
+              {"Dataplane", "default", "x"},
+              R"({"networking":{"address":"127.0.0.1","inbound":[{"port":1,"tags":{"braid.io/service":"s"}}]}})",
+              std::nullopt)
+          .error);
   auto json = server_->configJsonFor("default", "x");
   ASSERT_TRUE(json);
   EXPECT_NE(json->find("\"inbound:127.0.0.1:1\""), std::string::npos) << *json;

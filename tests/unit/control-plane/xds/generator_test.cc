@@ -50,8 +50,8 @@ TEST(GeneratorGolden, EveryCaseMatchesItsGoldenFile) {
     name = name.substr(0, name.find(".input.yaml"));
     Mesh mesh = loadMesh(input);
     auto config = generate(mesh);
-    std::string actual = "{\"version\":\"" + configVersion(config) +
-                         "\",\"config\":" + configToJson(config) + "}\n";
+    std::string actual =
+        "{\"version\":\"" + configVersion(config) + "\",\"config\":" + configToJson(config) + "}\n";
     EXPECT_EQ(testing::compareGolden(dir / (name + ".golden.json"), actual), "") << name;
   }
 }
@@ -97,9 +97,9 @@ TEST(Generator, MeshTimeoutSetsTheConnectTimeoutPerService) {
 
 TEST(Generator, OutboundClusterNamesSortExtraTags) {
   EXPECT_EQ(outboundClusterName({{"braid.io/service", "backend"}}), "backend");
-  EXPECT_EQ(outboundClusterName(
-                {{"version", "v2"}, {"braid.io/service", "backend"}, {"region", "eu"}}),
-            "backend{region=eu,version=v2}");
+  EXPECT_EQ(
+      outboundClusterName({{"version", "v2"}, {"braid.io/service", "backend"}, {"region", "eu"}}),
+      "backend{region=eu,version=v2}");
 }
 
 TEST(Generator, EndpointsWithDnsNamesAreLeftOut) {

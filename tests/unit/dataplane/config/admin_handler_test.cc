@@ -50,7 +50,8 @@ TEST(AdminHandler, ServesDumpStatsAndClusters) {
   auto stats = call(h, "GET", "/stats/prometheus");
   EXPECT_EQ(stats.body, "braid_dp_x 1\n");
   bool versioned = false;
-  for (const auto& [k, v] : stats.headers) versioned |= v.find("version=0.0.4") != std::string::npos;
+  for (const auto& [k, v] : stats.headers)
+    versioned |= v.find("version=0.0.4") != std::string::npos;
   EXPECT_TRUE(versioned);
   EXPECT_NE(call(h, "GET", "/clusters").body.find("health_flags::healthy"), std::string::npos);
   EXPECT_EQ(call(h, "GET", "/nope").status, 404);

@@ -20,7 +20,8 @@ TEST(SubstituteVariables, ReplacesPlaceholdersWithOrWithoutSpaces) {
 TEST(SubstituteVariables, AMissingVariableIsNamed) {
   std::string out, error;
   EXPECT_FALSE(substituteVariables("name: {{ name }}\n", {}, out, error));
-  EXPECT_EQ(error, "the dataplane file uses {{ name }} but no --dataplane-var name=VALUE was given");
+  EXPECT_EQ(error,
+            "the dataplane file uses {{ name }} but no --dataplane-var name=VALUE was given");
   EXPECT_FALSE(substituteVariables("name: {{ name\n", {{"name", "x"}}, out, error));
   EXPECT_EQ(error, "unterminated '{{' in the dataplane file");
 }

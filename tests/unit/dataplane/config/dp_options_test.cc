@@ -12,11 +12,28 @@ std::string joined(const std::vector<std::string>& errors) {
 }
 
 TEST(DpOptions, ParsesEveryFlag) {
-  auto r = parseDpOptions({"--cp-address", "https://cp.example:5678", "--dataplane-file", "dp.yaml",
-                           "--dataplane-token-file", "tok", "--ca-cert-file", "ca.pem",
-                           "--admin-address", "127.0.0.1:0", "--admin-port-file", "p",
-                           "--concurrency", "3", "--drain-time", "1m", "--dataplane-var", "a=b=c",
-                           "--dataplane-var", "name=web", "--log-level", "debug"});
+  auto r = parseDpOptions({"--cp-address",
+                           "https://cp.example:5678",
+                           "--dataplane-file",
+                           "dp.yaml",
+                           "--dataplane-token-file",
+                           "tok",
+                           "--ca-cert-file",
+                           "ca.pem",
+                           "--admin-address",
+                           "127.0.0.1:0",
+                           "--admin-port-file",
+                           "p",
+                           "--concurrency",
+                           "3",
+                           "--drain-time",
+                           "1m",
+                           "--dataplane-var",
+                           "a=b=c",
+                           "--dataplane-var",
+                           "name=web",
+                           "--log-level",
+                           "debug"});
   ASSERT_TRUE(r.errors.empty()) << joined(r.errors);
   const DpOptions& o = r.options;
   EXPECT_EQ(o.cpTarget, "cp.example:5678");
@@ -38,10 +55,10 @@ TEST(DpOptions, DefaultsFollowTheContract) {
 }
 
 TEST(DpOptions, ReportsEveryProblemAtOnce) {
-  auto r = parseDpOptions({"--cp-address", "http://cp:5678", "--dataplane-file", "f",
-                           "--admin-address", "0.0.0.0:9901", "--drain-time", "soon",
-                           "--dataplane-var", "novalue", "--proxy-type", "gateway",
-                           "--log-level", "loud"});
+  auto r =
+      parseDpOptions({"--cp-address", "http://cp:5678", "--dataplane-file", "f", "--admin-address",
+                      "0.0.0.0:9901", "--drain-time", "soon", "--dataplane-var", "novalue",
+                      "--proxy-type", "gateway", "--log-level", "loud"});
   std::string all = joined(r.errors);
   EXPECT_NE(all.find("--cp-address: 'http://cp:5678' must be https://HOST:PORT"), std::string::npos)
       << all;
