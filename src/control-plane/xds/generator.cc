@@ -12,42 +12,15 @@
 
 #include "common/duration.h"
 #include "control-plane/policy-matching/matched_policies.h"
+#include "control-plane/xds/dataplane_fields.h"
 
 namespace braid::xds {
 namespace pb = braid::proxy::v1;
 
 namespace {
 
-constexpr const char* kServiceTag = "braid.io/service";
-constexpr const char* kProtocolTag = "braid.io/protocol";
 // Envoy's default; MeshTimeout's connectionTimeout will override it per outbound.
 constexpr uint32_t kDefaultConnectTimeoutMs = 5000;
-
-std::string stringAt(const Json& object, const char* key, const std::string& fallback = "") {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
-
-std::map<std::string, std::string> tagsOf(const Json& entry) {
-  std::map<std::string, std::string> tags;
-  if (auto it = entry.find("tags"); it != entry.end() && it->is_object()) {
-    for (const auto& [k, v] : it->items()) {
-      if (v.is_string()) tags[k] = v.get<std::string>();
-    }
-  }
-  return tags;
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-const Json& arrayAt(const Json& object, const char* key) {
-  static const Json kEmpty = Json::array();
-  if (!object.contains(key) || !object.at(key).is_array()) return kEmpty;
-  return object.at(key);
-}
 
 bool isIpLiteral(const std::string& address) {
   unsigned char buf[sizeof(struct in6_addr)];
@@ -90,7 +63,7 @@ void addInbounds(const Json& networking, pb::ProxyConfig& config, std::set<std::
     uint32_t servicePort = inbound.value("servicePort", port);
     std::string serviceIp = stringAt(inbound, "serviceAddress", ip);
     std::string cluster = "localhost:" + std::to_string(servicePort);
-    std::string protocol = lower(tags.count(kProtocolTag) ? tags[kProtocolTag] : "tcp");
+    std::string protocol = lowerCase(tags.count(kProtocolTag) ? tags[kProtocolTag] : "tcp");
     addTcpListener(config, pb::Listener::INBOUND, ip, port, tags[kServiceTag], protocol, cluster);
     if (!clusters.insert(cluster).second) continue;
     pb::Cluster* c = config.add_clusters();
@@ -171,8 +144,7 @@ pb::ProxyConfig generateProxyConfig(const GeneratorInput& input) {
   pb::ProxyConfig config;
   config.set_mesh(input.mesh->mesh());
   config.set_dataplane(input.name);
-  if (!input.dataplane->contains("networking")) return config;
-  const Json& networking = input.dataplane->at("networking");
+  const Json& networking = networkingOf(*input.dataplane);
   std::set<std::string> clusters;
   addInbounds(networking, config, clusters);
   policy_matching::MatchedPolicies matched;

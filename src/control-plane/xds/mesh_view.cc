@@ -2,45 +2,9 @@
 
 #include <algorithm>
 
+#include "control-plane/xds/dataplane_fields.h"
+
 namespace braid::xds {
-namespace {
-
-constexpr const char* kServiceTag = "braid.io/service";
-constexpr const char* kProtocolTag = "braid.io/protocol";
-
-std::string stringAt(const Json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::map<std::string, std::string> tagsOf(const Json& entry) {
-  std::map<std::string, std::string> tags;
-  auto it = entry.find("tags");
-  if (it == entry.end() || !it->is_object()) return tags;
-  for (const auto& [k, v] : it->items()) {
-    if (v.is_string()) tags[k] = v.get<std::string>();
-  }
-  return tags;
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-const Json& listAt(const Json& networking, const char* key) {
-  static const Json kEmpty = Json::array();
-  auto it = networking.find(key);
-  return it != networking.end() && it->is_array() ? *it : kEmpty;
-}
-
-const Json& networkingOf(const Json& dataplane) {
-  static const Json kEmpty = Json::object();
-  auto it = dataplane.find("networking");
-  return it != dataplane.end() && it->is_object() ? *it : kEmpty;
-}
-
-}  // namespace
 
 MeshView::MeshView(std::string mesh, const std::map<std::string, Json>& dataplanes)
     : mesh_(std::move(mesh)) {
@@ -48,7 +12,7 @@ MeshView::MeshView(std::string mesh, const std::map<std::string, Json>& dataplan
     const Json& networking = networkingOf(dataplane);
     std::string address = stringAt(networking, "address");
     std::string advertised = stringAt(networking, "advertisedAddress");
-    for (const auto& inbound : listAt(networking, "inbound")) {
+    for (const auto& inbound : arrayAt(networking, "inbound")) {
       std::string state = stringAt(inbound, "state");
       if (state == "Ignored") continue;
       InboundEndpoint e;
@@ -64,7 +28,7 @@ MeshView::MeshView(std::string mesh, const std::map<std::string, Json>& dataplan
       }
       e.healthy = ready && state != "NotReady";
       e.tags = tagsOf(inbound);
-      e.protocol = lower(e.tags.count(kProtocolTag) ? e.tags[kProtocolTag] : "");
+      e.protocol = lowerCase(e.tags.count(kProtocolTag) ? e.tags[kProtocolTag] : "");
       std::string service = e.tags[kServiceTag];
       byService_.emplace(service, std::move(e));
     }
@@ -93,7 +57,7 @@ std::vector<const InboundEndpoint*> MeshView::endpointsMatching(
 
 std::vector<std::string> MeshView::servicesOf(const Json& dataplane) {
   std::vector<std::string> out;
-  for (const auto& inbound : listAt(networkingOf(dataplane), "inbound")) {
+  for (const auto& inbound : arrayAt(networkingOf(dataplane), "inbound")) {
     out.push_back(tagsOf(inbound)[kServiceTag]);
   }
   return out;
@@ -101,7 +65,7 @@ std::vector<std::string> MeshView::servicesOf(const Json& dataplane) {
 
 std::vector<std::string> MeshView::outboundServicesOf(const Json& dataplane) {
   std::vector<std::string> out;
-  for (const auto& outbound : listAt(networkingOf(dataplane), "outbound")) {
+  for (const auto& outbound : arrayAt(networkingOf(dataplane), "outbound")) {
     out.push_back(tagsOf(outbound)[kServiceTag]);
   }
   return out;
