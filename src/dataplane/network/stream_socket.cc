@@ -2,6 +2,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -91,6 +92,57 @@ StreamSocket::Io StreamSocket::readInto(evbuffer* into, size_t max, size_t& coun
   return Io::kOk;
 }
 
+StreamSocket::Io StreamSocket::spliceInto(StreamSocket& to, size_t& count) {
+  count = 0;
+  size_t room = to.pipe_->capacity() - std::min(to.pipe_->capacity(), to.pipeBytes_);
+  if (room == 0) return Io::kOutputFull;
+  ssize_t n;
+  do {
+    n = ::splice(fd_.get(), nullptr, to.pipe_->writeFd(), nullptr, room,
+                 SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    // With bytes already in the pipe, EAGAIN means the pipe is full (its slots hold socket
+    // buffers of any size, so the byte count cannot tell).
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return to.pipeBytes_ > 0 ? Io::kOutputFull : Io::kWouldBlock;
+    }
+    error_ = errno;
+    return Io::kError;
+  }
+  if (n == 0) {
+    readClosed_ = true;
+    setReadEnabled(false);
+    return Io::kEof;
+  }
+  to.pipeBytes_ += static_cast<size_t>(n);
+  count = static_cast<size_t>(n);
+  return Io::kOk;
+}
+
+std::unique_ptr<Pipe> StreamSocket::detachOutputPipe(bool& empty) {
+  empty = pipeBytes_ == 0;
+  pipeBytes_ = 0;
+  return std::move(pipe_);
+}
+
+StreamSocket::Io StreamSocket::flushPipe(size_t& count) {
+  while (pipeBytes_ > 0) {
+    // Worker threads block SIGPIPE: splice() has no MSG_NOSIGNAL.
+    ssize_t n = ::splice(pipe_->readFd(), nullptr, fd_.get(), nullptr, pipeBytes_,
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return Io::kWouldBlock;
+      error_ = errno;
+      return Io::kError;
+    }
+    pipeBytes_ -= static_cast<size_t>(n);
+    count += static_cast<size_t>(n);
+  }
+  return Io::kOk;
+}
+
 StreamSocket::Io StreamSocket::flush(size_t& count) {
   count = 0;
   while (evbuffer_get_length(output_) > 0) {
@@ -127,7 +179,11 @@ StreamSocket::Io StreamSocket::flush(size_t& count) {
     count += static_cast<size_t>(written);
     if (static_cast<size_t>(written) < offered) break;  // the socket is full
   }
-  bool remaining = evbuffer_get_length(output_) > 0;
+  if (evbuffer_get_length(output_) == 0 && pipeBytes_ > 0 && flushPipe(count) == Io::kError) {
+    setWriteArmed(false);
+    return Io::kError;
+  }
+  bool remaining = outputLength() > 0;
   setWriteArmed(remaining);
   return remaining ? Io::kWouldBlock : Io::kOk;
 }
@@ -161,6 +217,6 @@ void StreamSocket::setWriteArmed(bool armed) {
   }
 }
 
-size_t StreamSocket::outputLength() const { return evbuffer_get_length(output_); }
+size_t StreamSocket::outputLength() const { return evbuffer_get_length(output_) + pipeBytes_; }
 
 }  // namespace braid::dataplane::network

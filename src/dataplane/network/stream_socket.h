@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 
+#include "dataplane/network/pipe_pool.h"
 #include "dataplane/network/unique_fd.h"
 
 struct event;
@@ -13,7 +15,9 @@ namespace braid::dataplane::network {
 // A connected non-blocking TCP socket with its read and write events and an output buffer of
 // bytes waiting to be written. Reads go straight into a caller's evbuffer (normally the peer's
 // output) and writes come straight out of the output buffer, so bytes are never copied between
-// the two kernel calls. Loop thread only.
+// the two kernel calls. For bulk transfers an output pipe can be attached: bytes then go from the
+// reading socket into the pipe and from the pipe to this socket with splice(), never entering
+// user space; they are written after those already in the output buffer. Loop thread only.
 class StreamSocket {
  public:
   class Handler {
@@ -25,7 +29,8 @@ class StreamSocket {
     ~Handler() = default;
   };
 
-  enum class Io { kOk, kWouldBlock, kEof, kError };
+  // kOutputFull: spliceInto() found no room in the destination's pipe.
+  enum class Io { kOk, kWouldBlock, kEof, kError, kOutputFull };
 
   // Starts with reading disabled.
   StreamSocket(event_base* base, UniqueFd fd, Handler& handler);
@@ -36,8 +41,11 @@ class StreamSocket {
   // One read of at most `max` bytes, appended to `into`; `count` gets the bytes read. kEof marks
   // the socket read-closed and stops read events.
   Io readInto(evbuffer* into, size_t max, size_t& count);
-  // Writes the output buffer until it is empty or the socket is full; the write event is armed
-  // exactly while bytes remain. `count` gets the bytes written.
+  // One splice of what fits into `to`'s output pipe; `count` gets the bytes moved. Needs
+  // to.hasOutputPipe(). kEof and kError as readInto().
+  Io spliceInto(StreamSocket& to, size_t& count);
+  // Writes the output buffer, then the output pipe, until both are empty or the socket is full;
+  // the write event is armed exactly while bytes remain. `count` gets the bytes written.
   Io flush(size_t& count);
   // shutdown(SHUT_WR): the peer reads EOF after the bytes already written.
   bool shutdownWrite();
@@ -48,19 +56,28 @@ class StreamSocket {
   bool readClosed() const { return readClosed_; }
   bool writeClosed() const { return writeClosed_; }
   evbuffer* output() const { return output_; }
+  // Bytes waiting to be written: output buffer and output pipe.
   size_t outputLength() const;
+
+  void attachOutputPipe(std::unique_ptr<Pipe> pipe) { pipe_ = std::move(pipe); }
+  bool hasOutputPipe() const { return pipe_ != nullptr; }
+  // Hands the pipe back (nullptr when none); `empty` tells whether it holds no bytes.
+  std::unique_ptr<Pipe> detachOutputPipe(bool& empty);
   int error() const { return error_; }  // errno of the last kError
 
  private:
   static void onRead(int fd, short what, void* arg);
   static void onWrite(int fd, short what, void* arg);
   void setWriteArmed(bool armed);
+  Io flushPipe(size_t& count);
 
   UniqueFd fd_;
   Handler& handler_;
   struct event* readEvent_ = nullptr;
   struct event* writeEvent_ = nullptr;
   evbuffer* output_ = nullptr;
+  std::unique_ptr<Pipe> pipe_;
+  size_t pipeBytes_ = 0;  // bytes in pipe_
   bool readEnabled_ = false;
   bool writeArmed_ = false;
   bool readClosed_ = false;

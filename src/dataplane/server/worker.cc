@@ -1,5 +1,8 @@
 #include "dataplane/server/worker.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <chrono>
 #include <exception>
 
@@ -15,15 +18,24 @@ constexpr std::chrono::milliseconds kStatsFlushInterval{1000};
 
 Worker::Worker(const tcp_proxy::ProxyLimits& limits)
     : limits_(limits), flushTimer_(loop_.base(), [this] { onFlushTimer(); }) {
+  if (limits_.splice) pipes_ = std::make_unique<network::PipePool>(limits_.maxPipes);
   flushTimer_.schedule(kStatsFlushInterval);
-  thread_ = std::thread([this] { loop_.run(); });
+  thread_ = std::thread([this] {
+    // splice() into a socket whose peer is gone raises SIGPIPE (it has no MSG_NOSIGNAL); blocked
+    // here it stays pending on this thread instead of ending the process.
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+    loop_.run();
+  });
 }
 
 Worker::~Worker() {
   loop_.stop();
   thread_.join();
   // The loop thread is gone: tear down here, connections first (they hold the configuration).
-  sessions_.clear();
+  sessions_.clear();  // before the pipe pool: they hand their pipes back
   listeners_.clear();
   current_.reset();
 }
@@ -83,7 +95,7 @@ void Worker::accept(const ActiveListener& listener, network::UniqueFd socket) {
   try {
     auto owned = std::make_unique<tcp_proxy::TcpProxySession>(
         loop_.base(), std::move(socket), *listener.route.listener->counters,
-        *listener.route.balancer, current_, owner, limits_);
+        *listener.route.balancer, current_, owner, limits_, pipes_.get());
     session = owned.get();
     sessions_.emplace(session, std::move(owned));
   } catch (const std::exception& e) {

@@ -14,6 +14,7 @@
 #include "dataplane/event/timer.h"
 #include "dataplane/filters/tcp_proxy/tcp_proxy_session.h"
 #include "dataplane/network/listener.h"
+#include "dataplane/network/pipe_pool.h"
 #include "dataplane/network/unique_fd.h"
 #include "dataplane/server/worker_config.h"
 #include "dataplane/upstream/load_balancer.h"
@@ -42,6 +43,7 @@ class Worker final : private tcp_proxy::SessionOwner {
   // Closes every listening socket.
   void stopListeningOnLoop();
   size_t bufferedBytesOnLoop() const;
+  size_t pipesInUseOnLoop() const { return pipes_ ? pipes_->inUse() : 0; }
   void flushStatsOnLoop();
 
  private:
@@ -58,6 +60,7 @@ class Worker final : private tcp_proxy::SessionOwner {
   event::EventLoop loop_;  // declared first: destroyed after everything holding its events
   event::Timer flushTimer_;
   upstream::LbStateStore lbStates_;
+  std::unique_ptr<network::PipePool> pipes_;  // null when splicing is off
   std::shared_ptr<WorkerConfig> current_;
   std::map<std::string, std::unique_ptr<ActiveListener>> listeners_;  // by address key
   std::unordered_map<tcp_proxy::TcpProxySession*, std::unique_ptr<tcp_proxy::TcpProxySession>>

@@ -124,6 +124,14 @@ size_t WorkerPool::bufferedBytes() const {
   return total;
 }
 
+size_t WorkerPool::pipesInUse() const {
+  std::vector<size_t> perWorker(workers_.size());
+  onEveryWorker([&](size_t worker) { perWorker[worker] = workers_[worker]->pipesInUseOnLoop(); });
+  size_t total = 0;
+  for (size_t pipes : perWorker) total += pipes;
+  return total;
+}
+
 void WorkerPool::flushStats() {
   onEveryWorker([&](size_t worker) { workers_[worker]->flushStatsOnLoop(); });
 }

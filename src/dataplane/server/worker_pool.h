@@ -57,6 +57,8 @@ class WorkerPool {
   // Bytes held in user space by all connections (bounded by the watermarks); waits for the
   // workers.
   size_t bufferedBytes() const;
+  // Splice pipes held by connections in a bulk transfer; waits for the workers.
+  size_t pipesInUse() const;
   // Adds every open connection's pending byte counts to the Stats now (they are otherwise added
   // when a connection closes and every second); waits for the workers.
   void flushStats();

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -14,12 +15,29 @@ namespace {
 
 using namespace test_support;  // NOLINT: the test helpers
 
-class TcpProxyTest : public ::testing::Test {
+// Pipes this process holds open: the proxy's splice pipes, and whatever the test runner set up.
+int openPipes() {
+  int pipes = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code error;
+    auto target = std::filesystem::read_symlink(entry.path(), error);
+    if (!error && target.string().rfind("pipe:", 0) == 0) ++pipes;
+  }
+  return pipes;
+}
+
+// Every test runs twice: bytes copied through user space, and bulk directions spliced.
+class TcpProxyTest : public ::testing::TestWithParam<bool> {
  protected:
+  tcp_proxy::ProxyLimits limits() const {
+    tcp_proxy::ProxyLimits limits;
+    limits.splice = GetParam();
+    return limits;
+  }
+
   // One listener "out" on a free port, proxying to cluster "backend".
-  std::string start(const ClusterConfig& cluster, int workers = 1,
-                    const tcp_proxy::ProxyLimits& limits = {}) {
-    pool_ = std::make_unique<WorkerPool>(workers, stats_, limits);
+  std::string start(const ClusterConfig& cluster, int workers = 1) {
+    pool_ = std::make_unique<WorkerPool>(workers, stats_, limits());
     port_ = freePort();
     return pool_->apply(makeSnapshot("1", {makeListener("out", port_, cluster.name)}, {cluster}));
   }
@@ -36,7 +54,7 @@ class TcpProxyTest : public ::testing::Test {
   uint16_t port_ = 0;
 };
 
-TEST_F(TcpProxyTest, ForwardsBytesBothWays) {
+TEST_P(TcpProxyTest, ForwardsBytesBothWays) {
   Backend backend;
   ASSERT_EQ(start(makeCluster("backend", {backend.port()})), "");
   int fd = connectTo(port_);
@@ -56,7 +74,36 @@ TEST_F(TcpProxyTest, ForwardsBytesBothWays) {
   EXPECT_TRUE(waitFor([&] { return pool_->activeConnections() == 0; }));
 }
 
-TEST_F(TcpProxyTest, TwoWorkersServeConcurrentConnections) {
+TEST_P(TcpProxyTest, BulkBurstsBorrowAPipeAndGiveItBack) {
+  Backend backend;
+  ASSERT_EQ(start(makeCluster("backend", {backend.port()})), "");
+  int fd = connectTo(port_);
+  ASSERT_GE(fd, 0);
+  const std::string payload = pattern(8 << 20);
+  std::thread writer([&] { EXPECT_TRUE(sendAll(fd, payload)); });
+  // While megabytes flow, bulk directions hold pipes (when splicing).
+  bool sawPipe = false;
+  std::string echoed;
+  while (echoed.size() < payload.size()) {
+    std::string chunk =
+        readExactly(fd, std::min<size_t>(256 * 1024, payload.size() - echoed.size()));
+    if (chunk.empty()) break;
+    echoed += chunk;
+    if (!sawPipe && pool_->pipesInUse() > 0) sawPipe = true;
+  }
+  writer.join();
+  EXPECT_TRUE(echoed == payload);
+  EXPECT_EQ(sawPipe, GetParam());
+  // Small exchanges afterwards: the burst is over and the pipes go back.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(sendAll(fd, "small"));
+    ASSERT_EQ(readExactly(fd, 5), "small");
+  }
+  EXPECT_EQ(pool_->pipesInUse(), 0u);
+  close(fd);
+}
+
+TEST_P(TcpProxyTest, TwoWorkersServeConcurrentConnections) {
   Backend backend;
   ASSERT_EQ(start(makeCluster("backend", {backend.port()}), 2), "");
   EXPECT_EQ(pool_->workers(), 2);
@@ -84,7 +131,7 @@ TEST_F(TcpProxyTest, TwoWorkersServeConcurrentConnections) {
   EXPECT_EQ(backend.accepted(), kClients);
 }
 
-TEST_F(TcpProxyTest, HalfCloseLetsTheServerReplyAfterTheClientsEof) {
+TEST_P(TcpProxyTest, HalfCloseLetsTheServerReplyAfterTheClientsEof) {
   Backend backend;
   ASSERT_EQ(start(makeCluster("backend", {backend.port()})), "");
   int fd = connectTo(port_);
@@ -100,7 +147,7 @@ TEST_F(TcpProxyTest, HalfCloseLetsTheServerReplyAfterTheClientsEof) {
   close(fd);
 }
 
-TEST_F(TcpProxyTest, ServerHalfCloseLeavesTheClientsDirectionOpen) {
+TEST_P(TcpProxyTest, ServerHalfCloseLeavesTheClientsDirectionOpen) {
   Backend backend(Backend::Mode::kCloseFirst, "hi");
   ASSERT_EQ(start(makeCluster("backend", {backend.port()})), "");
   int fd = connectTo(port_);
@@ -117,7 +164,7 @@ TEST_F(TcpProxyTest, ServerHalfCloseLeavesTheClientsDirectionOpen) {
   close(fd);
 }
 
-TEST_F(TcpProxyTest, RefusedConnectIsRetriedOnAnotherEndpoint) {
+TEST_P(TcpProxyTest, RefusedConnectIsRetriedOnAnotherEndpoint) {
   Backend backend;
   uint16_t closed = freePort();
   ASSERT_EQ(start(makeCluster("backend", {closed, backend.port()})), "");
@@ -139,7 +186,7 @@ TEST_F(TcpProxyTest, RefusedConnectIsRetriedOnAnotherEndpoint) {
   EXPECT_NE(clusters[at + refusedLine.size()], '0') << clusters;
 }
 
-TEST_F(TcpProxyTest, ConnectTimeoutMovesToTheNextEndpoint) {
+TEST_P(TcpProxyTest, ConnectTimeoutMovesToTheNextEndpoint) {
   Blackhole blackhole;
   if (!blackhole.works()) GTEST_SKIP() << "this kernel completes connects to a full queue";
   Backend backend;
@@ -158,7 +205,7 @@ TEST_F(TcpProxyTest, ConnectTimeoutMovesToTheNextEndpoint) {
   EXPECT_EQ(counters->connectFailures.load(), 1u);
 }
 
-TEST_F(TcpProxyTest, DownstreamClosesWhenEveryAttemptFails) {
+TEST_P(TcpProxyTest, DownstreamClosesWhenEveryAttemptFails) {
   Blackhole blackhole;
   if (!blackhole.works()) GTEST_SKIP() << "this kernel completes connects to a full queue";
   auto cluster = makeCluster("backend", {blackhole.port()});
@@ -178,7 +225,7 @@ TEST_F(TcpProxyTest, DownstreamClosesWhenEveryAttemptFails) {
   close(fd);
 }
 
-TEST_F(TcpProxyTest, NoHealthyEndpointClosesTheDownstream) {
+TEST_P(TcpProxyTest, NoHealthyEndpointClosesTheDownstream) {
   Backend backend;
   auto cluster = makeCluster("backend", {backend.port()});
   cluster.endpoints[0].healthy = false;
@@ -194,7 +241,7 @@ TEST_F(TcpProxyTest, NoHealthyEndpointClosesTheDownstream) {
   EXPECT_NE(pool_->clustersText().find("::health_flags::/failed_eds_health"), std::string::npos);
 }
 
-TEST_F(TcpProxyTest, RoundRobinSpreadsOverTwoBackends) {
+TEST_P(TcpProxyTest, RoundRobinSpreadsOverTwoBackends) {
   Backend a(Backend::Mode::kEcho, "A"), b(Backend::Mode::kEcho, "B");
   ASSERT_EQ(start(makeCluster("backend", {a.port(), b.port()})), "");
   std::map<std::string, int> seen;
@@ -207,7 +254,7 @@ TEST_F(TcpProxyTest, RoundRobinSpreadsOverTwoBackends) {
   EXPECT_EQ(seen["B"], 5);
 }
 
-TEST_F(TcpProxyTest, RoundRobinHonoursWeights) {
+TEST_P(TcpProxyTest, RoundRobinHonoursWeights) {
   Backend a(Backend::Mode::kEcho, "A"), b(Backend::Mode::kEcho, "B");
   ASSERT_EQ(start(makeCluster("backend", {a.port(), b.port()}, LbPolicy::kRoundRobin, {3, 1})), "");
   std::map<std::string, int> seen;
@@ -220,7 +267,7 @@ TEST_F(TcpProxyTest, RoundRobinHonoursWeights) {
   EXPECT_EQ(seen["B"], 2);
 }
 
-TEST_F(TcpProxyTest, LeastRequestPrefersTheIdleBackend) {
+TEST_P(TcpProxyTest, LeastRequestPrefersTheIdleBackend) {
   Backend a(Backend::Mode::kEcho, "A"), b(Backend::Mode::kEcho, "B");
   ASSERT_EQ(start(makeCluster("backend", {a.port(), b.port()}, LbPolicy::kLeastRequest)), "");
   int first = -1, second = -1;
@@ -240,10 +287,12 @@ TEST_F(TcpProxyTest, LeastRequestPrefersTheIdleBackend) {
   close(first);
 }
 
-TEST_F(TcpProxyTest, BoundedBufferingWhenTheBackendDoesNotRead) {
+TEST_P(TcpProxyTest, BoundedBufferingWhenTheBackendDoesNotRead) {
   Backend sink(Backend::Mode::kSink);
-  tcp_proxy::ProxyLimits limits;
-  ASSERT_EQ(start(makeCluster("backend", {sink.port()}), 1, limits), "");
+  const tcp_proxy::ProxyLimits limits = this->limits();
+  ASSERT_EQ(start(makeCluster("backend", {sink.port()})), "");
+  // Before any connection: stdout may be a pipe, and libevent has one per event base.
+  const int pipesBefore = openPipes();
   int fd = connectTo(port_);
   ASSERT_GE(fd, 0);
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -264,7 +313,14 @@ TEST_F(TcpProxyTest, BoundedBufferingWhenTheBackendDoesNotRead) {
   EXPECT_LT(sent, kTotal) << "the proxy swallowed everything";
   size_t buffered = pool_->bufferedBytes();
   EXPECT_LE(buffered, limits.highWatermark + limits.readSize);
-  EXPECT_GE(buffered, limits.highWatermark / 2) << "the proxy should fill up to its watermark";
+  if (GetParam()) {
+    // A bulk transfer: the bytes wait in a pipe, which is smaller than the watermark.
+    EXPECT_GT(openPipes(), pipesBefore);
+    EXPECT_GT(buffered, 0u);
+  } else {
+    EXPECT_EQ(openPipes(), pipesBefore);
+    EXPECT_GE(buffered, limits.highWatermark / 2) << "the proxy should fill up to its watermark";
+  }
 
   // Once the backend reads, reading resumes below the low watermark and everything arrives.
   sink.startReading();
@@ -283,7 +339,7 @@ TEST_F(TcpProxyTest, BoundedBufferingWhenTheBackendDoesNotRead) {
   EXPECT_TRUE(waitFor([&] { return pool_->activeConnections() == 0; }));
 }
 
-TEST_F(TcpProxyTest, CountsConnectionsAndBytes) {
+TEST_P(TcpProxyTest, CountsConnectionsAndBytes) {
   Backend backend;
   ASSERT_EQ(start(makeCluster("backend", {backend.port()})), "");
   int fd = connectTo(port_);
@@ -325,7 +381,7 @@ TEST_F(TcpProxyTest, CountsConnectionsAndBytes) {
       << text;
 }
 
-TEST_F(TcpProxyTest, ClustersTextListsEveryEndpoint) {
+TEST_P(TcpProxyTest, ClustersTextListsEveryEndpoint) {
   Backend a, b;
   ASSERT_EQ(start(makeCluster("backend", {a.port(), b.port()}, LbPolicy::kRoundRobin, {2, 1})), "");
   int fd = connectTo(port_);
@@ -343,7 +399,7 @@ TEST_F(TcpProxyTest, ClustersTextListsEveryEndpoint) {
   close(fd);
 }
 
-TEST_F(TcpProxyTest, StopListeningRefusesNewConnectionsAndDrains) {
+TEST_P(TcpProxyTest, StopListeningRefusesNewConnectionsAndDrains) {
   Backend backend;
   ASSERT_EQ(start(makeCluster("backend", {backend.port()}), 2), "");
   int fd = connectTo(port_);
@@ -365,6 +421,9 @@ TEST_F(TcpProxyTest, StopListeningRefusesNewConnectionsAndDrains) {
   close(fd);
   EXPECT_TRUE(waitFor([&] { return pool_->activeConnections() == 0; }));
 }
+
+INSTANTIATE_TEST_SUITE_P(CopyOrSplice, TcpProxyTest, ::testing::Bool(),
+                         [](const auto& test) { return test.param ? "splice" : "copy"; });
 
 }  // namespace
 }  // namespace braid::dataplane

@@ -20,8 +20,9 @@ void decrement(std::atomic<uint64_t>& counter) { counter.fetch_sub(1, std::memor
 TcpProxySession::TcpProxySession(event_base* base, network::UniqueFd downstream,
                                  ListenerCounters& listener, upstream::LoadBalancer& balancer,
                                  std::shared_ptr<const void> keepAlive, SessionOwner& owner,
-                                 const ProxyLimits& limits)
+                                 const ProxyLimits& limits, network::PipePool* pipes)
     : limits_(limits),
+      pipes_(pipes),
       listener_(listener),
       balancer_(balancer),
       cluster_(*balancer.cluster().counters),
@@ -36,6 +37,14 @@ TcpProxySession::TcpProxySession(event_base* base, network::UniqueFd downstream,
 }
 
 TcpProxySession::~TcpProxySession() {
+  if (pipes_ != nullptr) {
+    for (network::StreamSocket* socket : {&downstream_, upstream_.get()}) {
+      if (socket == nullptr) continue;
+      bool empty = false;
+      auto pipe = socket->detachOutputPipe(empty);
+      pipes_->release(std::move(pipe), empty);
+    }
+  }
   flushStats();
   releaseEndpoint();
   decrement(listener_.connectionsActive);
@@ -122,8 +131,14 @@ void TcpProxySession::onWritable(network::StreamSocket& socket) {
 
 bool TcpProxySession::forward(network::StreamSocket& from, network::StreamSocket& to,
                               size_t& count) {
-  switch (from.readInto(to.output(), limits_.readSize, count)) {
+  auto io = to.hasOutputPipe() ? from.spliceInto(to, count)
+                               : from.readInto(to.output(), limits_.readSize, count);
+  switch (io) {
     case network::StreamSocket::Io::kWouldBlock:
+      return true;
+    case network::StreamSocket::Io::kOutputFull:
+      // The pipe is full, so a write to `to` is pending: reading resumes when it drains.
+      block(from);
       return true;
     case network::StreamSocket::Io::kError:
       return false;
@@ -135,13 +150,27 @@ bool TcpProxySession::forward(network::StreamSocket& from, network::StreamSocket
       break;
   }
   (&from == &downstream_ ? downstreamReceived_ : upstreamReceived_) += count;
+  // A read that filled its buffer is a bulk transfer: the rest of this direction goes through a
+  // pipe (after the bytes already buffered, which are written first).
+  if (count >= limits_.readSize && pipes_ != nullptr && !to.hasOutputPipe()) {
+    if (auto pipe = pipes_->acquire()) to.attachOutputPipe(std::move(pipe));
+  }
   // Write through at once unless the socket is already known to be full.
   if (!to.writePending() && !drain(to)) return false;
-  if (to.outputLength() > limits_.highWatermark) {
-    from.setReadEnabled(false);
-    (&from == &downstream_ ? downstreamBlocked_ : upstreamBlocked_) = true;
+  if (to.outputLength() > limits_.highWatermark) block(from);
+  // A short read after a bulk one: the burst is over. An empty pipe goes back to the pool, so
+  // that idle connections do not hold pipes (two file descriptors each).
+  if (count < limits_.readSize && to.hasOutputPipe() && to.outputLength() == 0) {
+    bool empty = false;
+    auto pipe = to.detachOutputPipe(empty);
+    pipes_->release(std::move(pipe), empty);
   }
   return true;
+}
+
+void TcpProxySession::block(network::StreamSocket& from) {
+  from.setReadEnabled(false);
+  (&from == &downstream_ ? downstreamBlocked_ : upstreamBlocked_) = true;
 }
 
 bool TcpProxySession::drain(network::StreamSocket& to) {

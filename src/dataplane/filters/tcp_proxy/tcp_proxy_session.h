@@ -24,6 +24,11 @@ struct ProxyLimits {
   // 64 KiB allocation rather than 128 KiB.
   size_t readSize = 64 * 1024 - 512;
   int maxConnectAttempts = 3;
+  // Bulk transfers (a direction whose reads fill readSize) switch to splice() through a kernel
+  // pipe, so their bytes are never copied through user space; at most `maxPipes` pipes per
+  // worker (two file descriptors each), copying beyond that.
+  bool splice = true;
+  size_t maxPipes = 1024;
 };
 
 class TcpProxySession;
@@ -46,9 +51,10 @@ class TcpProxySession final : private network::StreamSocket::Handler,
  public:
   // `keepAlive` holds the configuration the session started with (the balancer and counters it
   // points at) until the session ends.
+  // `pipes`: where bulk directions get their pipe; nullptr copies everything.
   TcpProxySession(event_base* base, network::UniqueFd downstream, ListenerCounters& listener,
                   upstream::LoadBalancer& balancer, std::shared_ptr<const void> keepAlive,
-                  SessionOwner& owner, const ProxyLimits& limits);
+                  SessionOwner& owner, const ProxyLimits& limits, network::PipePool* pipes);
   ~TcpProxySession();
   TcpProxySession(const TcpProxySession&) = delete;
   TcpProxySession& operator=(const TcpProxySession&) = delete;
@@ -58,7 +64,7 @@ class TcpProxySession final : private network::StreamSocket::Handler,
   bool start();
   // Adds the byte counts gathered since the last flush to the shared counters.
   void flushStats();
-  // Bytes held in user space, both directions.
+  // Bytes held in user space and in pipes, both directions.
   size_t bufferedBytes() const;
 
  private:
@@ -70,15 +76,18 @@ class TcpProxySession final : private network::StreamSocket::Handler,
   // Each returns false when the session must end.
   bool connectNext();
   bool onConnected(network::UniqueFd socket);
-  // One read from `from` into `to`'s output, written through at once; `count` gets the bytes read.
+  // One read (or splice) from `from` into `to`'s output, written through at once; `count` gets
+  // the bytes read.
   bool forward(network::StreamSocket& from, network::StreamSocket& to, size_t& count);
   bool drain(network::StreamSocket& to);
+  void block(network::StreamSocket& from);
   bool done() const;
   void releaseEndpoint();
   void finish();
   network::StreamSocket& peer(network::StreamSocket& socket);
 
   const ProxyLimits& limits_;
+  network::PipePool* pipes_;
   ListenerCounters& listener_;
   upstream::LoadBalancer& balancer_;
   ClusterCounters& cluster_;
