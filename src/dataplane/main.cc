@@ -143,6 +143,7 @@ int run(const std::vector<std::string>& args) {
   sources.draining = [&] { return draining.load(); };
   sources.configDump = [&] { return dump.json(); };
   sources.prometheus = [&] {
+    workers.flushStats();  // byte counts of open connections, not only of closed ones
     return stats.renderPrometheus() + discoveryMetrics(discovery, workers);
   };
   sources.clusters = [&] { return workers.clustersText(); };
