@@ -18,9 +18,10 @@ cd "$(dirname "$0")/.."
 bin=build/bin
 proxy_cpu=${PROXY_CPU:-0}
 client_cpu=${CLIENT_CPU:-1}
-wrk_seconds=${WRK_SECONDS:-8}
+rounds=${ROUNDS:-3}
+wrk_seconds=${WRK_SECONDS:-4}
 wrk_connections=${WRK_CONNECTIONS:-64}
-latency_seconds=${LATENCY_SECONDS:-8}  # the first second of each is warm-up
+latency_seconds=${LATENCY_SECONDS:-2.5}  # per round; the first 0.5 s is warm-up
 services=100
 
 work=$(mktemp -d /tmp/braid-bench-dp.XXXXXX)
@@ -66,7 +67,9 @@ rss_anon() { echo "$(rss_kib "$1") ($(anon_kib "$1"))"; }  # RSS (of which anony
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }  # field NAME < "RESULT a=1 b=2"
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-read -r app_port haproxy_port app_in web_in web_out many_in <<<"$(free_ports 6)"
+commit=$(git rev-parse --short HEAD)
+git diff --quiet HEAD -- src/dataplane || commit="$commit + uncommitted changes in src/dataplane"
+read -r app_port haproxy_port app_in web_in web_out many_in notrim_in <<<"$(free_ports 7)"
 
 # --- the app: nginx, one worker, in the foreground, everything in $work ---------------------------
 head -c 1G /dev/zero >"$www/big"
@@ -98,7 +101,8 @@ http {
 EOF
 taskset -c "$client_cpu" nginx -e "$work/nginx/error.log" -p "$work/nginx" \
   -c "$work/nginx/nginx.conf" >"$work/nginx.log" 2>&1 &
-pids+=($!)
+nginx_pid=$!
+pids+=("$nginx_pid")
 
 # --- HAProxy: one thread, mode tcp, in the foreground ---------------------------------------------
 cat >"$work/haproxy.cfg" <<EOF
@@ -192,58 +196,132 @@ if [ "${HOLD:-0}" = 1 ]; then  # keep the setup up for probing by hand; Ctrl-C e
   wait $!
 fi
 
-declare -A rps cpu_us err bulk rss
-for p in "${paths[@]}"; do err[$p]=0; done
+# Each measurement runs in rounds that go through the four paths in turn, so that whatever else
+# the machine is doing lands on all of them alike.
+declare -A rps cpu_us err bulk bulk_cpu rss ticks requests
+for p in "${paths[@]}"; do err[$p]=0 rps[$p]=0 ticks[$p]=0 requests[$p]=0; done
 run_client() { taskset -c "$client_cpu" "$@"; }
+max() { awk -v a="$1" -v b="$2" 'BEGIN {print (a > b ? a : b)}'; }
 
-echo "== saturation: wrk -t1 -c$wrk_connections -d${wrk_seconds}s"
+echo "== saturation: wrk -t1 -c$wrk_connections, $rounds rounds of ${wrk_seconds}s, best" \
+  "($SECONDS s)"
+for round in $(seq "$rounds"); do
+  for p in "${paths[@]}"; do
+    # shellcheck disable=SC2086
+    before=$(cpu_ticks ${procs[$p]})
+    out=$(run_client wrk -t1 -c"$wrk_connections" -d"${wrk_seconds}s" "${base[$p]}/")
+    # shellcheck disable=SC2086
+    after=$(cpu_ticks ${procs[$p]})
+    r=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
+    rps[$p]=$(max "${rps[$p]}" "$r")
+    requests[$p]=$((requests[$p] + $(echo "$out" | awk '/requests in/ {print $1}')))
+    ticks[$p]=$((ticks[$p] + after - before))
+    if echo "$out" | grep -q -e 'Socket errors' -e 'Non-2xx'; then err[$p]=$((err[$p] + 1)); fi
+    printf '  round %s %-8s %10s req/s\n' "$round" "$p" "$r"
+  done
+done
 for p in "${paths[@]}"; do
-  # shellcheck disable=SC2086
-  before=$(cpu_ticks ${procs[$p]})
-  out=$(run_client wrk -t1 -c"$wrk_connections" -d"${wrk_seconds}s" "${base[$p]}/")
-  # shellcheck disable=SC2086
-  after=$(cpu_ticks ${procs[$p]})
-  rps[$p]=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
-  requests=$(echo "$out" | awk '/requests in/ {print $1}')
-  if echo "$out" | grep -q -e 'Socket errors' -e 'Non-2xx'; then err[$p]=$((err[$p] + 1)); fi
-  # CPU time the proxies spent per request (ticks are 10 ms).
-  cpu_us[$p]=$(awk -v t=$((after - before)) -v n="$requests" 'BEGIN {printf "%.1f", t * 1e4 / n}')
-  printf '  %-8s %10s req/s   proxy CPU %s us/request\n' "$p" "${rps[$p]}" "${cpu_us[$p]}"
+  # CPU time the proxies spent per request over all rounds (ticks are 10 ms).
+  cpu_us[$p]=$(awk -v t="${ticks[$p]}" -v n="${requests[$p]}" 'BEGIN {printf "%.1f", t * 1e4 / n}')
 done
 
 # Latency in two placements. split: each proxy on PROXY_CPU, so every hop crosses between CPUs
 # (on a VM that is an IPI and often an idle vCPU waking up). shared: the proxies moved onto
-# CLIENT_CPU with nginx and the generator, so the figure is the proxies' own processing.
+# CLIENT_CPU with nginx and the generator, so the figure is the proxies' own processing; only at
+# 1,000 req/s, since at 10,000 one CPU running all of them is close to saturation.
+# nginx, the proxies and the generator run SCHED_FIFO meanwhile (root only), so that other work on
+# this shared machine does not make the tails; all paths get the same treatment. Each path's
+# samples from all rounds are merged before taking percentiles.
 declare -A lat  # lat[LAYOUT:RATE:PATH:pN] = microseconds
-move_proxies() {  # move_proxies CPU
-  local pid
-  for pid in "$haproxy_pid" "$app_dp_pid" "$web_dp_pid"; do
-    taskset -a -p -c "$1" "$pid" >/dev/null
+move_proxies() {  # move_proxies CPUS [MORE PIDS]
+  local cpus=$1 pid
+  shift
+  for pid in "$haproxy_pid" "$app_dp_pid" "$web_dp_pid" "$@"; do
+    taskset -a -p -c "$cpus" "$pid" >/dev/null
   done
 }
+realtime() {  # realtime on|off: the scheduling policy of nginx and the proxies
+  local pid
+  for pid in "$nginx_pid" "$haproxy_pid" "$app_dp_pid" "$web_dp_pid"; do
+    if [ "$1" = on ]; then chrt -f -a -p 10 "$pid"; else chrt -o -a -p 0 "$pid"; fi
+  done
+}
+percentiles() {  # percentiles FILE → "p50 p99 p999" (nearest rank)
+  sort -n "$1" | awk '{v[NR] = $1}
+    function at(p,  r) {r = int(p * NR / 100); if (r < p * NR / 100) r++; return v[r < 1 ? 1 : r]}
+    END {print at(50), at(99), at(99.9)}'
+}
+rt=(chrt -f 10)
+if realtime on 2>/dev/null; then
+  scheduling=SCHED_FIFO
+else
+  realtime off 2>/dev/null || true
+  rt=()
+  scheduling="normal scheduling (SCHED_FIFO refused: not root?)"
+fi
 for layout in split shared; do
-  [ "$layout" = shared ] && move_proxies "$client_cpu"
-  echo "== latency ($layout): braid-openloop, 8 connections, ${latency_seconds}s (1s warm-up)"
-  for rate in 1000 10000; do
+  rates=(1000 10000)
+  if [ "$layout" = shared ]; then
+    move_proxies "$client_cpu"
+    rates=(1000)
+  fi
+  echo "== latency ($layout, $scheduling): braid-openloop, 8 connections, $rounds rounds of" \
+    "${latency_seconds}s (0.5 s warm-up each) ($SECONDS s)"
+  for rate in "${rates[@]}"; do
+    for round in $(seq "$rounds"); do
+      for p in "${paths[@]}"; do
+        out=$(run_client "${rt[@]}" "$bin/braid-openloop" --url "${base[$p]}/" --rate "$rate" \
+          --duration "${latency_seconds}s" --warmup 500ms --connections 8 \
+          --samples "$work/lat.$layout.$rate.$p" | grep '^RESULT') ||
+          die "braid-openloop failed on the $p path"
+        [ "$(echo "$out" | field errors)" = 0 ] && [ "$(echo "$out" | field unfinished)" = 0 ] ||
+          err[$p]=$((err[$p] + 1))
+        printf '  %-6s round %s %-8s %6s/s  %s\n' "$layout" "$round" "$p" "$rate" "${out#RESULT }"
+      done
+    done
     for p in "${paths[@]}"; do
-      out=$(run_client "$bin/braid-openloop" --url "${base[$p]}/" --rate "$rate" \
-        --duration "${latency_seconds}s" --warmup 1s --connections 8 | grep '^RESULT') ||
-        die "braid-openloop failed on the $p path"
-      [ "$(echo "$out" | field errors)" = 0 ] && [ "$(echo "$out" | field unfinished)" = 0 ] ||
-        err[$p]=$((err[$p] + 1))
-      for q in p50 p99 p999; do lat[$layout:$rate:$p:$q]=$(echo "$out" | field ${q}_us); done
-      printf '  %-8s %6s/s  %s\n' "$p" "$rate" "${out#RESULT }"
+      read -r a b c <<<"$(percentiles "$work/lat.$layout.$rate.$p")"
+      lat[$layout:$rate:$p:p50]=$a lat[$layout:$rate:$p:p99]=$b lat[$layout:$rate:$p:p999]=$c
+    done
+  done
+done
+[ ${#rt[@]} -eq 0 ] || realtime off
+move_proxies "$proxy_cpu"
+
+# Bulk, in two placements. pinned: as above, the proxies have CPU 0 to themselves while nginx and
+# the client share CPU 1 (so the direct transfer gets one CPU, a proxied one two). unpinned: any
+# process on any CPU (the direct transfer may use both too; a proxied one has three processes on
+# two CPUs). The proxies' CPU time per GiB moved does not depend on the placement much.
+declare -A bulk_ticks
+for layout in pinned unpinned; do
+  if [ "$layout" = unpinned ]; then
+    move_proxies "$proxy_cpu,$client_cpu" "$nginx_pid"
+    client=()
+  else
+    client=(taskset -c "$client_cpu")
+  fi
+  echo "== bulk ($layout): one 1 GiB response, $rounds rounds, best ($SECONDS s)"
+  for round in $(seq "$rounds"); do
+    for p in "${paths[@]}"; do
+      # shellcheck disable=SC2086
+      before=$(cpu_ticks ${procs[$p]})
+      out=$("${client[@]}" "$bin/braid-bulk-get" --url "${base[$p]}/big" --repeat 1 |
+        grep '^RESULT') || die "bulk fetch failed on the $p path"
+      # shellcheck disable=SC2086
+      after=$(cpu_ticks ${procs[$p]})
+      bulk_ticks[$p]=$((${bulk_ticks[$p]:-0} + after - before))
+      r=$(echo "$out" | field best_mbps)
+      bulk[$layout:$p]=$(max "${bulk[$layout:$p]:-0}" "$r")
+      printf '  round %s %-8s %6s MB/s\n' "$round" "$p" "$r"
     done
   done
 done
 move_proxies "$proxy_cpu"
-
-echo "== bulk: one 1 GiB response, best of 3"
+taskset -a -p -c "$client_cpu" "$nginx_pid" >/dev/null
 for p in "${paths[@]}"; do
-  out=$(run_client "$bin/braid-bulk-get" --url "${base[$p]}/big" --repeat 3 | grep '^RESULT') ||
-    die "bulk fetch failed on the $p path"
-  bulk[$p]=$(echo "$out" | field best_mbps)
-  printf '  %-8s %6s MB/s\n' "$p" "${bulk[$p]}"
+  # Proxy CPU seconds per GiB moved, over both placements (ticks are 10 ms).
+  bulk_cpu[$p]=$(awk -v t="${bulk_ticks[$p]}" -v n=$((2 * rounds)) \
+    'BEGIN {printf "%.2f", t / 100 / n}')
 done
 
 rss[direct]=-
@@ -252,8 +330,8 @@ rss[hop]=$(rss_anon "$app_dp_pid")
 rss[mesh]="$(rss_anon "$web_dp_pid") + hop"
 
 # --- RSS with 100 services: 100 Dataplanes registered through the REST API, and one braid-dp
-# with an outbound to each. Their inbounds point at nginx, so traffic can go through one. -----------
-echo "== one braid-dp with $services outbounds"
+# with an outbound to each. Their inbounds point at nginx, so traffic can go through one. ------
+echo "== one braid-dp with $services outbounds ($SECONDS s)"
 # The registered inbounds' servicePort is unused: the CP only requires it to differ from port.
 read -r -a many_ports <<<"$(free_ports $((services + 1)))"
 unused_port=${many_ports[$services]}
@@ -263,8 +341,11 @@ unused_port=${many_ports[$services]}
   printf '    tags: {braid.io/service: many, braid.io/protocol: tcp}\n  outbound:\n'
   for i in $(seq "$services"); do
     printf '  - port: %s\n    tags: {braid.io/service: svc-%s}\n' "${many_ports[$((i - 1))]}" "$i"
-    body=$(printf '{"type":"Dataplane","mesh":"default","name":"svc-%s","networking":{"address":"127.0.0.1","inbound":[{"port":%s,"servicePort":%s,"tags":{"braid.io/service":"svc-%s","braid.io/protocol":"tcp"}}]}}' \
-      "$i" "$app_port" "$unused_port" "$i")
+    format='{"type":"Dataplane","mesh":"default","name":"svc-%s","networking":'
+    format+='{"address":"127.0.0.1","inbound":[{"port":%s,"servicePort":%s,'
+    format+='"tags":{"braid.io/service":"svc-%s","braid.io/protocol":"tcp"}}]}}'
+    # shellcheck disable=SC2059
+    body=$(printf "$format" "$i" "$app_port" "$unused_port" "$i")
     code=$(curl -s -o "$work/put.out" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
       --data "$body" "$api/meshes/default/dataplanes/svc-$i")
     case $code in 200 | 201) ;; *) die "PUT dataplane svc-$i: $code $(cat "$work/put.out")" ;; esac
@@ -272,15 +353,15 @@ unused_port=${many_ports[$services]}
 } >"$work/many.yaml"
 start_dp many "$work/many.yaml"
 many_pid=$dp_pid
+svc_clusters() { curl -s "$dp_admin/clusters" | grep -o 'svc-[0-9]*::' | sort -u | wc -l; }
 for _ in $(seq 200); do
-  [ "$(curl -s "$dp_admin/clusters" | grep -o 'svc-[0-9]*::' | sort -u | wc -l)" -ge "$services" ] &&
-    break
+  [ "$(svc_clusters)" -ge "$services" ] && break
   sleep 0.05
 done
-clusters=$(curl -s "$dp_admin/clusters" | grep -o 'svc-[0-9]*::' | sort -u | wc -l)
+clusters=$(svc_clusters)
 [ "$clusters" -ge "$services" ] || die "braid-dp many has $clusters of $services clusters"
-listeners=$(curl -s "$dp_admin/stats/prometheus" | grep -c '^braid_dp_listener_connections_total{' ||
-  true)
+listeners=$(curl -s "$dp_admin/stats/prometheus" |
+  grep -c '^braid_dp_listener_connections_total{' || true)
 many_idle=$(rss_anon "$many_pid")
 run_client wrk -t1 -c"$wrk_connections" -d5s "http://127.0.0.1:${many_ports[0]}/" >/dev/null
 many_loaded=$(rss_anon "$many_pid")
@@ -290,22 +371,34 @@ echo "  $clusters clusters, $listeners listeners; RSS (anonymous) ${many_idle} K
   "${many_loaded} KiB after 5 s of load through svc-1 (peak ${many_peak} KiB, PSS $many_pss KiB)"
 echo "  its largest mappings by RSS (KiB):"
 awk '/^[0-9a-f]+-[0-9a-f]+ / {name = $6 == "" ? "[anonymous]" : $6} /^Rss:/ {rss[name] += $2}
-  END {for (n in rss) printf "    %6d %s\n", rss[n], n}' "/proc/$many_pid/smaps" | sort -rn | head -8 || true
+  END {for (n in rss) printf "    %6d %s\n", rss[n], n}' "/proc/$many_pid/smaps" |
+  sort -rn | head -8 || true
 
 if [ "${PROFILE:-0}" = 1 ]; then
-  for target in hop haproxy; do
+  # A second inbound sidecar whose malloc never gives memory back to the kernel: it shows what
+  # the page faults of the first one cost.
+  sed -e 's/name: app$/name: app-notrim/' -e 's/service: app,/service: app-notrim,/' \
+    -e "s/port: $app_in\$/port: $notrim_in/" "$work/app.yaml" >"$work/app-notrim.yaml"
+  GLIBC_TUNABLES=glibc.malloc.trim_threshold=1073741824 start_dp app-notrim "$work/app-notrim.yaml"
+  procs[hop-notrim]=$dp_pid
+  base[hop-notrim]=http://127.0.0.1:$notrim_in
+  wait_http "${base[hop-notrim]}/" || die "no answer from app-notrim"
+  for target in hop hop-notrim haproxy; do
     pid=${procs[$target]}
-    echo "== $target (pid $pid) at saturation: system calls per request"
-    perf stat -x, -e raw_syscalls:sys_enter,syscalls:sys_enter_epoll_wait \
-      -e syscalls:sys_enter_epoll_ctl,syscalls:sys_enter_readv,syscalls:sys_enter_recvfrom \
+    echo "== $target (pid $pid) at saturation: per request"
+    perf stat -x, -e task-clock,page-faults,raw_syscalls:sys_enter \
+      -e syscalls:sys_enter_epoll_wait,syscalls:sys_enter_readv,syscalls:sys_enter_recvfrom \
       -e syscalls:sys_enter_sendmsg,syscalls:sys_enter_sendto -p "$pid" -o "$work/$target.stat" \
       -- sleep 5 &
     perf_pid=$!
     out=$(run_client wrk -t1 -c"$wrk_connections" -d5s "${base[$target]}/")
     wait "$perf_pid" || true
-    requests=$(echo "$out" | awk '/requests in/ {print $1}')
-    awk -F, -v n="$requests" '$3 ~ /sys_enter/ {printf "  %-36s %6.2f\n", $3, $1 / n}' \
-      "$work/$target.stat"
+    count=$(echo "$out" | awk '/requests in/ {print $1}')
+    echo "  $(echo "$out" | awk '/^Requests\/sec:/ {print $2}') req/s"
+    # task-clock is in ms: per request in µs.
+    awk -F, -v n="$count" '$3 == "task-clock" {printf "  %-36s %6.2f us\n", "CPU", $1 * 1e3 / n}
+      $3 ~ /sys_enter|faults/ {printf "  %-36s %6.2f\n", $3, $1 / n}' "$work/$target.stat"
+    [ "$target" = hop-notrim ] && continue
     echo "== $target at saturation: perf record -e cpu-clock, by object, then top symbols"
     perf record -q -e cpu-clock -F 4999 -g -p "$pid" -o "$work/$target.perf" -- sleep 6 \
       >/dev/null 2>&1 &
@@ -325,20 +418,26 @@ added() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.0f", a - b}'; }
 echo
 echo "bench/dataplane $(date -u +%Y-%m-%d) on $(nproc) cores; load average before/after:" \
   "$load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "proxies on CPU $proxy_cpu; nginx, wrk, braid-openloop, braid-bulk-get, braid-cp on CPU $client_cpu"
+echo "proxies on CPU $proxy_cpu; nginx, wrk, braid-openloop, braid-bulk-get and braid-cp on CPU" \
+  "$client_cpu (except where a table says otherwise); braid-dp at $commit"
 echo
-echo "| path | req/s, wrk -c$wrk_connections (× direct) | proxy CPU µs/request | bulk MB/s (× direct) |" \
+echo "| path | req/s, wrk -c$wrk_connections (× direct) | proxy CPU µs/request |" \
+  "bulk MB/s pinned (× direct) | bulk MB/s unpinned (× direct) | proxy CPU s/GiB |" \
   "RSS KiB (anonymous) | runs with errors |"
-echo "|---|---|---|---|---|---|"
+echo "|---|---|---|---|---|---|---|---|"
 for p in "${paths[@]}"; do
   echo "| $p | ${rps[$p]%.*} ($(ratio "${rps[$p]}" "${rps[direct]}")) | ${cpu_us[$p]} |" \
-    "${bulk[$p]} ($(ratio "${bulk[$p]}" "${bulk[direct]}")) | ${rss[$p]} | ${err[$p]} |"
+    "${bulk[pinned:$p]} ($(ratio "${bulk[pinned:$p]}" "${bulk[pinned:direct]}")) |" \
+    "${bulk[unpinned:$p]} ($(ratio "${bulk[unpinned:$p]}" "${bulk[unpinned:direct]}")) |" \
+    "${bulk_cpu[$p]} | ${rss[$p]} | ${err[$p]} |"
 done
 echo
+echo "latency from the intended send time, $scheduling:"
 echo "| path | CPUs | rate/s | p50 µs | p99 µs | p99.9 µs | added p50 | added p99 |"
 echo "|---|---|---|---|---|---|---|---|"
 for layout in split shared; do
   for rate in 1000 10000; do
+    [ -n "${lat[$layout:$rate:direct:p50]:-}" ] || continue
     for p in "${paths[@]}"; do
       k=$layout:$rate:$p
       d=$layout:$rate:direct
@@ -354,5 +453,7 @@ echo "  one hop req/s ÷ HAProxy req/s:          $(ratio "${rps[hop]}" "${rps[ha
 echo "  mesh path added p99 at 1,000 req/s:     split" \
   "$(added "${lat[split:1000:mesh:p99]}" "${lat[split:1000:direct:p99]}") µs, shared" \
   "$(added "${lat[shared:1000:mesh:p99]}" "${lat[shared:1000:direct:p99]}") µs (≤ +100)"
-echo "  one hop bulk ÷ direct bulk:             $(ratio "${bulk[hop]}" "${bulk[direct]}") (≥ 0.70)"
+echo "  one hop bulk ÷ direct bulk:             pinned" \
+  "$(ratio "${bulk[pinned:hop]}" "${bulk[pinned:direct]}"), unpinned" \
+  "$(ratio "${bulk[unpinned:hop]}" "${bulk[unpinned:direct]}") (≥ 0.70)"
 echo "  braid-dp RSS with $services outbounds:        ${many_loaded} KiB after load (≤ 10240)"

@@ -3,7 +3,7 @@
 // the intended time, so a stalled server is charged for every request it delays (coordinated
 // omission corrected, as in wrk2).
 //   braid-openloop --url http://127.0.0.1:8080/ --rate 1000 --duration 10s [--warmup 1s]
-//                  [--connections 8] [--timeout 2s]
+//                  [--connections 8] [--timeout 2s] [--samples FILE]
 //   braid-openloop --self-test
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   CLI::App app{"braid-openloop: open-loop HTTP/1.1 keep-alive load generator"};
   std::string url, duration = "10s", warmup = "1s", timeout = "2s";
   braid::bench::OpenLoopOptions options;
+  std::string samplesFile;
   bool selfTest = false;
   app.add_option("--url", url, "http://IPV4:PORT/PATH");
   app.add_option("--rate", options.rate, "requests per second")->check(CLI::PositiveNumber);
@@ -47,6 +48,8 @@ int main(int argc, char** argv) {
   app.add_option("--connections", options.connections, "keep-alive connections")
       ->check(CLI::Range(1, 1000));
   app.add_option("--timeout", timeout, "a request unanswered this long is an error");
+  app.add_option("--samples", samplesFile,
+                 "append each measured latency (us, one a line) to FILE, to merge runs");
   app.add_flag("--self-test", selfTest, "check the generator against an in-process server");
   CLI11_PARSE(app, argc, argv);
   if (selfTest) return braid::bench::runSelfTest() == 0 ? 0 : 1;
@@ -72,6 +75,18 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "braid-openloop: %s\n", e.what());
     return 1;
+  }
+  if (!samplesFile.empty()) {
+    std::FILE* out = std::fopen(samplesFile.c_str(), "a");
+    if (out == nullptr) {
+      std::perror(samplesFile.c_str());
+      return 1;
+    }
+    for (int64_t ns : r.latencyNs) std::fprintf(out, "%.1f\n", us(ns));
+    if (std::fclose(out) != 0) {
+      std::perror(samplesFile.c_str());
+      return 1;
+    }
   }
   using braid::bench::percentile;
   const auto& l = r.latencyNs;
