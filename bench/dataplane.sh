@@ -5,12 +5,15 @@
 # at saturation (wrk), latency at fixed rates with an open-loop generator (braid-openloop),
 # bulk throughput of a 1 GiB response (braid-bulk-get), each proxy's RSS, and the RSS of a
 # braid-dp with 100 outbounds. Prints a table; ratios are to the direct figures of the same run.
-# Not a test.
+# Not a test; needs nginx, haproxy and wrk (scripts/setup), root for SCHED_FIFO, perf for PROFILE.
 #   bench/dataplane.sh            (about 3 minutes)
-#   PROFILE=1 bench/dataplane.sh  (also perf-profiles braid-dp and HAProxy at saturation)
+#   PROFILE=1 bench/dataplane.sh  (also: system calls per request and perf profiles of braid-dp
+#                                  and HAProxy at saturation)
 #   HOLD=1 bench/dataplane.sh     (sets up, prints the addresses and waits: for probing by hand)
+#   ROUNDS, WRK_SECONDS, WRK_CONNECTIONS, LATENCY_SECONDS: see their defaults below.
 # CPUs: proxies on PROXY_CPU (default 0); nginx, the load generators and braid-cp on CLIENT_CPU
-# (default 1), so the proxy under test has a core to itself.
+# (default 1), so the proxy under test has a core to itself; the latency and bulk phases also
+# measure other placements (see there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build --target braid-cp braid-dp braidctl braid-openloop braid-bulk-get >/dev/null
@@ -69,7 +72,7 @@ field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }  # field NAME < "RESULT a=1 b=2"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 commit=$(git rev-parse --short HEAD)
 git diff --quiet HEAD -- src/dataplane || commit="$commit + uncommitted changes in src/dataplane"
-read -r app_port haproxy_port app_in web_in web_out many_in notrim_in <<<"$(free_ports 7)"
+read -r app_port haproxy_port app_in web_in web_out many_in <<<"$(free_ports 6)"
 
 # --- the app: nginx, one worker, in the foreground, everything in $work ---------------------------
 head -c 1G /dev/zero >"$www/big"
@@ -375,15 +378,7 @@ awk '/^[0-9a-f]+-[0-9a-f]+ / {name = $6 == "" ? "[anonymous]" : $6} /^Rss:/ {rss
   sort -rn | head -8 || true
 
 if [ "${PROFILE:-0}" = 1 ]; then
-  # A second inbound sidecar whose malloc never gives memory back to the kernel: it shows what
-  # the page faults of the first one cost.
-  sed -e 's/name: app$/name: app-notrim/' -e 's/service: app,/service: app-notrim,/' \
-    -e "s/port: $app_in\$/port: $notrim_in/" "$work/app.yaml" >"$work/app-notrim.yaml"
-  GLIBC_TUNABLES=glibc.malloc.trim_threshold=1073741824 start_dp app-notrim "$work/app-notrim.yaml"
-  procs[hop-notrim]=$dp_pid
-  base[hop-notrim]=http://127.0.0.1:$notrim_in
-  wait_http "${base[hop-notrim]}/" || die "no answer from app-notrim"
-  for target in hop hop-notrim haproxy; do
+  for target in hop haproxy; do
     pid=${procs[$target]}
     echo "== $target (pid $pid) at saturation: per request"
     perf stat -x, -e task-clock,page-faults,raw_syscalls:sys_enter \
@@ -398,7 +393,6 @@ if [ "${PROFILE:-0}" = 1 ]; then
     # task-clock is in ms: per request in µs.
     awk -F, -v n="$count" '$3 == "task-clock" {printf "  %-36s %6.2f us\n", "CPU", $1 * 1e3 / n}
       $3 ~ /sys_enter|faults/ {printf "  %-36s %6.2f\n", $3, $1 / n}' "$work/$target.stat"
-    [ "$target" = hop-notrim ] && continue
     echo "== $target at saturation: perf record -e cpu-clock, by object, then top symbols"
     perf record -q -e cpu-clock -F 4999 -g -p "$pid" -o "$work/$target.perf" -- sleep 6 \
       >/dev/null 2>&1 &
