@@ -5,7 +5,7 @@
 # at saturation (wrk), latency at fixed rates with an open-loop generator (braid-openloop),
 # bulk throughput of a 1 GiB response (braid-bulk-get), each proxy's RSS, and the RSS of a
 # braid-dp with 100 outbounds. Prints a table; ratios are to the direct figures of the same run.
-# Not a test; needs nginx, haproxy and wrk (scripts/setup), root for SCHED_FIFO, perf for PROFILE.
+# Not a test; needs nginx, haproxy and wrk (installed by `scripts/setup --bench`), root for SCHED_FIFO, perf for PROFILE.
 #   bench/dataplane.sh            (about 3 minutes)
 #   PROFILE=1 bench/dataplane.sh  (also: system calls per request and perf profiles of braid-dp
 #                                  and HAProxy at saturation)
@@ -16,6 +16,7 @@
 # measure other placements (see there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+./scripts/setup --bench
 ./scripts/build --target braid-cp braid-dp braidctl braid-openloop braid-bulk-get >/dev/null
 
 bin=build/bin
