@@ -21,6 +21,7 @@
 #include "dataplane/config/dataplane_file.h"
 #include "dataplane/config/discovery_client.h"
 #include "dataplane/config/proxy_config_compiler.h"
+#include "dataplane/runtime/ca_bundle.h"
 #include "dataplane/runtime/config_dump.h"
 #include "dataplane/runtime/discovery_metrics.h"
 #include "dataplane/runtime/dp_options.h"
@@ -30,6 +31,9 @@
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
+// How long a draining proxy keeps accepting after telling the CP it is going: enough for the CP
+// to push its peers (tens of milliseconds on a LAN), short enough for SIGTERM to feel prompt.
+constexpr std::chrono::milliseconds kDeregistrationWait{500};
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "Error: %s\n", message.c_str());
@@ -97,8 +101,8 @@ int run(const std::vector<std::string>& args) {
                 " cannot run as a sidecar (this version of braid-dp runs Dataplanes only)");
   }
   std::string caPem;
-  if (!options.caCertFile.empty() && !readFile(options.caCertFile, caPem)) {
-    return fail("cannot read --ca-cert-file " + options.caCertFile);
+  if (!options.caCertFile.empty() && !loadCaBundle(options.caCertFile, caPem, error)) {
+    return fail(error);
   }
   if (options.insecureSkipVerify) {
     log::warn(
@@ -110,6 +114,7 @@ int run(const std::vector<std::string>& args) {
     if (!readFile(options.dataplaneTokenFile, token)) {
       return fail("cannot read --dataplane-token-file " + options.dataplaneTokenFile);
     }
+    log::warn("--dataplane-token-file is read but not sent: this version has no dataplane tokens");
   }
 
   Stats stats;
@@ -147,10 +152,15 @@ int run(const std::vector<std::string>& args) {
     return stats.renderPrometheus() + discoveryMetrics(discovery, workers);
   };
   sources.clusters = [&] { return workers.clustersText(); };
-  sources.drain = [&] {
-    draining = true;
+  // Draining: first tell the CP (closing the stream marks this proxy offline, so peers mark its
+  // endpoints unhealthy), give that a moment to reach them, then stop accepting.
+  auto drain = [&] {
+    if (draining.exchange(true)) return;
+    discovery.stop();
+    std::this_thread::sleep_for(std::min(options.drainTime, kDeregistrationWait));
     workers.stopListening();
   };
+  sources.drain = drain;
   AdminHandler admin(sources);
   http::ServerOptions adminOptions;
   adminOptions.address = options.adminAddress;
@@ -174,10 +184,7 @@ int run(const std::vector<std::string>& args) {
   sigwait(&signals, &sig);
   log::info("draining", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                          {"drainTime", std::to_string(options.drainTime.count()) + "ms"}});
-  draining = true;
-  workers.stopListening();
-  // Closing the stream deregisters this dataplane, so peers stop choosing it while it drains.
-  discovery.stop();
+  drain();
   auto deadline = std::chrono::steady_clock::now() + options.drainTime;
   while (workers.activeConnections() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

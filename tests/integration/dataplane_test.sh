@@ -132,8 +132,13 @@ for _ in $(seq 30); do
   [ "$(curl -s --max-time 2 "http://127.0.0.1:$web_out/")" = backend-2 ] && hits=$((hits + 1))
 done
 check "no traffic reaches backend-2 after it left (got $hits)" test "$hits" -eq 0
-check "backend-2 is deregistered" \
-  test "$(curl -s -o /dev/null -w '%{http_code}' "$api/meshes/default/dataplanes/backend-2")" = 404
+check "backend-2 is shown offline" \
+  test "$(curl -s "$api/meshes/default/dataplanes/backend-2/_overview" |
+    json_field 'd["dataplaneInsight"]["online"]')" = False
+check "inspect dataplanes shows backend-2 Offline" \
+  grep -q "backend-2 .*Offline" <(ctl inspect dataplanes)
+check "web's /clusters marks backend-2's endpoint unhealthy" \
+  grep -q "backend::127.0.0.1:$b2_in::health_flags::/failed_eds_health" <(curl -s "$web_admin/clusters")
 
 # 3. The CP killed under load: zero failed connections; the proxies resync within 2 s of its return.
 load_failures="$tmp/load.failures"
@@ -214,6 +219,7 @@ transfer_pid=$!
 sleep 1
 term_at=$(now_ms)
 kill -TERM "$slow_client_pid"
+sleep 1
 check "new connections are refused while draining" \
   test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$slow_out/")" = 000
 wait "$transfer_pid" || true
@@ -227,6 +233,9 @@ check "braid-dp exited 0 after draining" test "$status" -eq 0
 check "... within the drain time ($((exited - term_at)) ms)" test $((exited - term_at)) -le 10500
 check "... as soon as the last connection closed ($((exited - transfer_done)) ms after)" \
   test $((exited - transfer_done)) -le 1500
+check "the draining proxy is offline at the CP" \
+  test "$(curl -s "$api/meshes/default/dataplanes/slow-client/_overview" |
+    json_field 'd["dataplaneInsight"]["online"]')" = False
 
 # 6. Bad flags and files are refused with every problem named.
 if "$bin/braid-dp" run --cp-address http://x --admin-address 0.0.0.0:9901 \

@@ -21,12 +21,13 @@ constexpr size_t kMaxBatch = 256;
 }  // namespace
 
 ConfigSyncer::ConfigSyncer(store::Store& store, DataplaneInsights& insights, int debounceMs,
-                           int maxDelayMs, bool requireToken)
+                           int maxDelayMs, bool requireToken, int startupGraceMs)
     : store_(store),
       insights_(insights),
       debounceMs_(debounceMs),
       maxDelayMs_(maxDelayMs),
-      requireToken_(requireToken) {
+      requireToken_(requireToken),
+      graceEnd_(Clock::now() + std::chrono::milliseconds(startupGraceMs)) {
   subscription_ = store_.subscribe([this](const store::ChangeEvent& e) { post(Changed{e.key}); });
   thread_ = std::thread([this] { run(); });
 }
@@ -71,12 +72,16 @@ void ConfigSyncer::run() {
     {
       std::unique_lock lock(mutex_);
       auto ready = [&] { return stopping_ || !queue_.empty(); };
+      auto deadline = Clock::time_point::max();
       if (!dirty_.empty()) {
-        auto deadline = std::min(lastChange + std::chrono::milliseconds(debounceMs_),
-                                 firstChange + std::chrono::milliseconds(maxDelayMs_));
-        wake_.wait_until(lock, deadline, ready);
-      } else {
+        deadline = std::min(lastChange + std::chrono::milliseconds(debounceMs_),
+                            firstChange + std::chrono::milliseconds(maxDelayMs_));
+      }
+      if (!graceOver_) deadline = std::min(deadline, graceEnd_);
+      if (deadline == Clock::time_point::max()) {
         wake_.wait(lock, ready);
+      } else {
+        wake_.wait_until(lock, deadline, ready);
       }
       if (stopping_) return;
       // A bounded batch, so a burst of registrations cannot hold back pushes for seconds.
@@ -91,6 +96,7 @@ void ConfigSyncer::run() {
       std::visit([this](auto& e) { handle(e); }, event);
     }
     auto now = Clock::now();
+    if (!graceOver_ && now >= graceEnd_) endStartupGrace();
     if (!dirty_.empty()) {
       if (!burst) firstChange = lastChange = now;
       if (sawChange) lastChange = now;
@@ -181,7 +187,10 @@ void ConfigSyncer::registerProxy(const std::shared_ptr<StreamHandle>& stream,
   stream->lastSentVersion.clear();
   MeshState& m = meshState(dataplane.mesh);
   if (!m.dataplanes.count(dataplane.name)) setDataplane(m, dataplane.name, dataplane.content);
+  // Online now: its inbounds become healthy endpoints for its consumers.
+  m.view.reset();
   markDirty(dataplane.mesh, dataplane.name);
+  markConsumers(dataplane.mesh, m, dataplane.name);
 }
 
 // Envoy's rules: a request answers the response whose nonce it carries; an older nonce is stale
@@ -216,23 +225,44 @@ void ConfigSyncer::handle(Closed& c) {
   auto it = connected_.find(key);
   if (it == connected_.end() || it->second != c.stream) return;  // replaced by a newer stream
   connected_.erase(it);
+  insights_.update(stream.mesh, stream.name, [](DataplaneInsight& i) { i.online = false; });
+  log::info("dataplane disconnected", {{"mesh", stream.mesh}, {"name", stream.name}});
   bool shuttingDown;
   {
     std::lock_guard lock(mutex_);
     shuttingDown = shuttingDown_;
   }
-  if (shuttingDown) {
-    insights_.update(stream.mesh, stream.name, [](DataplaneInsight& i) { i.online = false; });
-    return;
+  if (shuttingDown) return;
+  // Its Dataplane stays (offline, as `braidctl inspect dataplanes` shows); its inbounds become
+  // unhealthy endpoints, so peers stop sending it traffic.
+  auto mesh = meshes_.find(stream.mesh);
+  if (mesh == meshes_.end()) return;
+  mesh->second.view.reset();
+  markConsumers(stream.mesh, mesh->second, stream.name);
+}
+
+bool ConfigSyncer::dataplaneOnline(const std::string& mesh, const std::string& name) const {
+  DataplaneInsight insight = insights_.get(mesh, name);
+  if (insight.online) return true;
+  return Clock::now() < graceEnd_ && !insight.streamId;  // not heard from since this CP started
+}
+
+void ConfigSyncer::endStartupGrace() {
+  graceOver_ = true;
+  for (auto& [mesh, m] : meshes_) {
+    m.view.reset();
+    markMesh(mesh);
   }
-  // As Kuma does for proxies that registered themselves: the Dataplane leaves with its proxy,
-  // so peers stop sending it traffic.
-  auto removed = store_.remove({"Dataplane", stream.mesh, stream.name}, std::nullopt);
-  insights_.remove(stream.mesh, stream.name);
-  log::info("dataplane disconnected and deregistered",
-            {{"mesh", stream.mesh},
-             {"name", stream.name},
-             {"error", removed.error ? removed.error.message : ""}});
+}
+
+void ConfigSyncer::markConsumers(const std::string& mesh, MeshState& m, const std::string& name) {
+  auto services = m.services.find(name);
+  if (services == m.services.end()) return;
+  for (const auto& service : services->second) {
+    auto consumers = m.consumers.find(service);
+    if (consumers == m.consumers.end()) continue;
+    for (const auto& consumer : consumers->second) markDirty(mesh, consumer);
+  }
 }
 
 ConfigSyncer::MeshState& ConfigSyncer::meshState(const std::string& mesh, bool* loadedNow) {
@@ -269,7 +299,10 @@ void ConfigSyncer::setDataplane(MeshState& m, const std::string& name,
 }
 
 const MeshView& ConfigSyncer::viewOf(const std::string& mesh, MeshState& m) {
-  if (!m.view) m.view = std::make_unique<MeshView>(mesh, m.dataplanes);
+  if (!m.view) {
+    m.view = std::make_unique<MeshView>(
+        mesh, m.dataplanes, [&](const std::string& name) { return dataplaneOnline(mesh, name); });
+  }
   return *m.view;
 }
 

@@ -7,6 +7,7 @@
 // burst to settle (debounce), regenerates their configuration once per mesh pass, and sends it
 // only when its version (a hash) differs from what that stream last received.
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -32,7 +33,7 @@ inline constexpr const char* kProxyConfigTypeUrl = "type.googleapis.com/braid.pr
 class ConfigSyncer {
  public:
   ConfigSyncer(store::Store& store, DataplaneInsights& insights, int debounceMs, int maxDelayMs,
-               bool requireToken);
+               bool requireToken, int startupGraceMs);
   ~ConfigSyncer();
 
   // Called on gRPC threads and store writer threads; they only queue work.
@@ -40,6 +41,11 @@ class ConfigSyncer {
   void onClosed(const std::shared_ptr<StreamHandle>& stream);
   // From now on closing streams does not deregister their dataplanes (the CP is stopping).
   void beginShutdown();
+
+  // Whether a dataplane's proxy counts as up for its peers: its stream is open; or, during the
+  // startup grace after this CP started, this CP has not heard from it yet (a restarted CP must
+  // not blackhole proxies that are fine but have not reconnected). Thread-safe.
+  bool dataplaneOnline(const std::string& mesh, const std::string& name) const;
 
  private:
   struct Request {
@@ -79,6 +85,8 @@ class ConfigSyncer {
                                                               MeshState& m);
   void markMesh(const std::string& mesh);
   void markDirty(const std::string& mesh, const std::string& name);
+  void markConsumers(const std::string& mesh, MeshState& m, const std::string& name);
+  void endStartupGrace();
   void regenerateDirty();
   void push(StreamHandle& stream, MeshState& m, const MeshView& view,
             const std::vector<policy_matching::PolicyInput>& policies);
@@ -88,6 +96,8 @@ class ConfigSyncer {
   const int debounceMs_;
   const int maxDelayMs_;
   const bool requireToken_;
+  const std::chrono::steady_clock::time_point graceEnd_;
+  bool graceOver_ = false;  // syncer thread: the grace's end has been acted on
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -52,7 +52,8 @@ DiscoveryServer::~DiscoveryServer() { stop(); }
 bool DiscoveryServer::start(std::string& error) {
   Impl& s = *impl_;
   s.syncer = std::make_unique<ConfigSyncer>(s.store, s.insights, s.options.debounceMs,
-                                            s.options.maxDelayMs, s.options.requireToken);
+                                            s.options.maxDelayMs, s.options.requireToken,
+                                            s.options.startupGraceMs);
   s.service = std::make_unique<DiscoveryService>(*s.syncer);
   grpc::SslServerCredentialsOptions tls;
   tls.pem_key_cert_pairs.push_back({s.options.serverKeyPem, s.options.serverCertPem});
@@ -95,7 +96,10 @@ std::optional<std::string> DiscoveryServer::configJsonFor(const std::string& mes
   }
   auto it = dataplanes.find(name);
   if (it == dataplanes.end()) return std::nullopt;
-  MeshView view(mesh, dataplanes);
+  ConfigSyncer* syncer = impl_->syncer.get();
+  MeshView view(mesh, dataplanes, [&](const std::string& dataplane) {
+    return !syncer || syncer->dataplaneOnline(mesh, dataplane);
+  });
   auto policies = loadMeshPolicies(impl_->store, mesh);
   auto config = generateProxyConfig({name, &it->second, &view, &policies});
   return "{\"version\":\"" + configVersion(config) + "\",\"config\":" + configToJson(config) + "}";

@@ -23,6 +23,9 @@ struct DiscoveryServerOptions {
   // --dp-auth token: proxies must present a dataplane token. This version cannot verify tokens
   // yet, so it refuses every stream rather than let one through unchecked.
   bool requireToken = false;
+  // After a start, proxies this CP has not heard from yet count as up for this long (they are
+  // reconnecting); after it, only proxies with an open stream do.
+  int startupGraceMs = 10000;
 };
 
 class DiscoveryServer {

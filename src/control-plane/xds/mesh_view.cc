@@ -6,9 +6,11 @@
 
 namespace braid::xds {
 
-MeshView::MeshView(std::string mesh, const std::map<std::string, Json>& dataplanes)
+MeshView::MeshView(std::string mesh, const std::map<std::string, Json>& dataplanes,
+                   const std::function<bool(const std::string& name)>& online)
     : mesh_(std::move(mesh)) {
   for (const auto& [name, dataplane] : dataplanes) {
+    bool up = !online || online(name);
     const Json& networking = networkingOf(dataplane);
     std::string address = stringAt(networking, "address");
     std::string advertised = stringAt(networking, "advertisedAddress");
@@ -26,7 +28,7 @@ MeshView::MeshView(std::string mesh, const std::map<std::string, Json>& dataplan
       if (auto h = inbound.find("health"); h != inbound.end() && h->is_object()) {
         ready = h->value("ready", true);
       }
-      e.healthy = ready && state != "NotReady";
+      e.healthy = up && ready && state != "NotReady";
       e.tags = tagsOf(inbound);
       e.protocol = lowerCase(e.tags.count(kProtocolTag) ? e.tags[kProtocolTag] : "");
       std::string service = e.tags[kServiceTag];

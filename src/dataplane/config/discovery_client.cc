@@ -27,6 +27,21 @@ std::shared_ptr<grpc::ChannelCredentials> credentials(const DiscoveryClientOptio
   tls.set_check_call_host(false);
   return grpc::experimental::TlsCredentials(tls);
 }
+// Statuses by which the CP refuses this proxy (bad document, no mesh, not authenticated, replaced
+// by a newer stream of the same dataplane), as opposed to being unreachable.
+bool isRefusal(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::UNIMPLEMENTED:
+    case grpc::StatusCode::ABORTED:
+      return true;
+    default:
+      return false;
+  }
+}
 }  // namespace
 
 struct DiscoveryClient::Impl {
@@ -140,19 +155,25 @@ void DiscoveryClient::run() {
       impl_->context = nullptr;
       if (impl_->stopping) return;
     }
-    if (connected_.exchange(false)) {
+    bool refused = isRefusal(status.error_code());
+    if (refused) {
+      // The CP answered and said no: retrying at once would only repeat the refusal.
+      log::error("the control plane refused this proxy; retrying later",
+                 {{"address", options_.target},
+                  {"code", std::to_string(static_cast<int>(status.error_code()))},
+                  {"error", status.error_message()},
+                  {"retryInMs", std::to_string(options_.refusedBackoffMs)}});
+      connected_ = false;
+    } else if (connected_.exchange(false)) {
       log::warn("lost the control plane; serving the last configuration",
                 {{"address", options_.target}, {"error", status.error_message()}});
     } else {
       log::debug("cannot reach the control plane",
                  {{"address", options_.target}, {"error", status.error_message()}});
     }
-    if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
-        status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
-      log::error("the control plane refused this proxy", {{"error", status.error_message()}});
-    }
     // Full jitter in [backoff/2, backoff] so proxies do not reconnect in lockstep.
-    int delay = std::uniform_int_distribution<int>(backoffMs / 2, backoffMs)(random);
+    int ceiling = refused ? options_.refusedBackoffMs : backoffMs;
+    int delay = std::uniform_int_distribution<int>(ceiling / 2, ceiling)(random);
     backoffMs = std::min(backoffMs * 2, options_.maxBackoffMs);
     std::unique_lock lock(impl_->mutex);
     impl_->wake.wait_for(lock, std::chrono::milliseconds(delay), [&] { return impl_->stopping; });

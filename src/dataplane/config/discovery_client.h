@@ -29,7 +29,8 @@ struct DiscoveryClientOptions {
   std::string proxyType = "sidecar";
   std::string version;  // braid-dp's version
   int initialBackoffMs = 200;
-  int maxBackoffMs = 1000;  // low, so a returning CP resyncs every proxy within ~2 s
+  int maxBackoffMs = 1000;       // low, so a returning CP resyncs every proxy within ~2 s
+  int refusedBackoffMs = 30000;  // after the CP refused the proxy (see isRefusal)
 };
 
 // Returns "" when the configuration is now running, else why it was refused.

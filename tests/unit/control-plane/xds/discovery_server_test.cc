@@ -118,6 +118,7 @@ class DiscoveryServerTest : public ::testing::Test {
     options.address = "127.0.0.1:0";
     options.serverCertPem = tls_.serverCertPem;
     options.serverKeyPem = tls_.serverKeyPem;
+    options.startupGraceMs = 300;
     server_ = std::make_unique<DiscoveryServer>(*store_, insights_, options);
     ASSERT_TRUE(server_->start(error)) << error;
     target_ = "127.0.0.1:" + std::to_string(server_->port());
@@ -222,13 +223,22 @@ TEST_F(DiscoveryServerTest, PushesOnlyWhenTheProxysConfigurationChanges) {
   ASSERT_TRUE(reverted);
   EXPECT_EQ(reverted->version_info(), second->version_info());
 
-  // It leaves: deregistered, and web-1's cluster is empty again.
+  // It leaves: marked offline, its endpoint unhealthy for web-1; the Dataplane stays.
   EXPECT_TRUE(backend->finish().ok());
   auto third = web->next(2s);
   ASSERT_TRUE(third);
-  EXPECT_EQ(unpack(*third).clusters(1).endpoints_size(), 0);
-  EXPECT_EQ(third->version_info(), first->version_info());
-  EXPECT_FALSE(store_->get({"Dataplane", "default", "backend-1"}).record);
+  ASSERT_EQ(unpack(*third).clusters(1).endpoints_size(), 1);
+  EXPECT_FALSE(unpack(*third).clusters(1).endpoints(0).healthy());
+  EXPECT_TRUE(store_->get({"Dataplane", "default", "backend-1"}).record);
+  EXPECT_FALSE(insights_.get("default", "backend-1").online);
+
+  // It comes back: healthy again.
+  auto again = connect();
+  again->hello(dataplaneYaml("backend-1", 10003, "backend"));
+  auto fourth = web->next(2s);
+  ASSERT_TRUE(fourth);
+  EXPECT_TRUE(unpack(*fourth).clusters(1).endpoints(0).healthy());
+  EXPECT_EQ(fourth->version_info(), second->version_info());
 }
 
 TEST_F(DiscoveryServerTest, AnInvalidDataplaneIsRefusedWithEveryField) {
@@ -281,6 +291,26 @@ TEST_F(DiscoveryServerTest, StoppingTheServerDoesNotDeregisterProxies) {
   server_->stop();
   EXPECT_TRUE(store_->get({"Dataplane", "default", "web-1"}).record);
   EXPECT_FALSE(insights_.get("default", "web-1").online);
+}
+
+TEST_F(DiscoveryServerTest, AfterTheStartupGraceSilentDataplanesAreUnhealthy) {
+  // backend-1 is in the store (from before a CP restart) but its proxy never reconnects.
+  ASSERT_FALSE(
+      store_
+          ->put(
+              {"Dataplane", "default", "backend-1"},
+              R"({"networking":{"address":"127.0.0.1","inbound":[{"port":10003,"servicePort":11003,"tags":{"braid.io/service":"backend"}}]}})",
+              std::nullopt)
+          .error);
+  auto web = connect();
+  web->hello(dataplaneYaml("web-1", 10001, "web", "backend"));
+  auto first = web->next(5s);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(unpack(*first).clusters(1).endpoints_size(), 1);
+  EXPECT_TRUE(unpack(*first).clusters(1).endpoints(0).healthy()) << "within the grace";
+  auto second = web->next(3s);
+  ASSERT_TRUE(second) << "no push when the grace ended";
+  EXPECT_FALSE(unpack(*second).clusters(1).endpoints(0).healthy());
 }
 
 TEST_F(DiscoveryServerTest, ConfigJsonForGeneratesFromTheStore) {
