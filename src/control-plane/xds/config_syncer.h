@@ -2,7 +2,7 @@
 
 // The heart of the dataplane server: one thread that owns every stream's discovery state and
 // the CP's view of each mesh's dataplanes. It registers proxies when their stream opens,
-// deregisters them when it closes, records ACKs and NACKs in the insights, and turns store
+// marks them offline when it closes, records ACKs and NACKs in the insights, and turns store
 // changes into pushes: it works out which connected proxies a change can affect, waits for a
 // burst to settle (debounce), regenerates their configuration once per mesh pass, and sends it
 // only when its version (a hash) differs from what that stream last received.
@@ -39,7 +39,7 @@ class ConfigSyncer {
   // Called on gRPC threads and store writer threads; they only queue work.
   void onRequest(const std::shared_ptr<StreamHandle>& stream, dpb::DiscoveryRequest request);
   void onClosed(const std::shared_ptr<StreamHandle>& stream);
-  // From now on closing streams does not deregister their dataplanes (the CP is stopping).
+  // From now on closing streams does not affect their dataplanes' peers (the CP is stopping).
   void beginShutdown();
 
   // Whether a dataplane's proxy counts as up for its peers: its stream is open; or, during the

@@ -37,7 +37,8 @@ class DiscoveryServer {
 
   bool start(std::string& error);
   int port() const;
-  // Closes every stream without deregistering its dataplane (a CP restart is not a departure).
+  // Closes every stream; their dataplanes show offline but peers are not re-pushed (a CP restart
+  // is not a departure).
   void stop();
 
   // The configuration the generator produces for a stored Dataplane right now, as JSON
