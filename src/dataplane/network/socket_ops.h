@@ -11,6 +11,12 @@ namespace braid::dataplane::network {
 // 0.0.0.0:p can coexist). Returns "" or "bind <addr>: <strerror>" / "listen <addr>: <strerror>".
 std::string openListenSocket(const ResolvedAddress& address, int backlog, UniqueFd& out);
 
+// Checks that nobody else holds `address`: binds (and closes) a socket without SO_REUSEPORT.
+// SO_REUSEPORT alone would let this proxy share a port that another process of the same user
+// opened with SO_REUSEPORT, silently splitting that port's connections between the two.
+// Returns "" or "bind <addr>: <strerror>".
+std::string probeAddressFree(const ResolvedAddress& address);
+
 // Disables Nagle: the proxy forwards whatever it has as soon as it has it.
 void setNoDelay(int fd);
 

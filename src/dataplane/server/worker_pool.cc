@@ -46,6 +46,9 @@ std::string WorkerPool::apply(SnapshotPtr next) {
     std::string key = network::formatAddress(address);
     addresses.insert(key);
     if (draining_ || bound_.contains(key)) continue;
+    if (std::string error = network::probeAddressFree(address); !error.empty()) {
+      return "listener " + listener.name + ": " + error;
+    }
     auto& sockets = opened[key];
     for (size_t i = 0; i < workers_.size(); ++i) {
       network::UniqueFd socket;

@@ -85,6 +85,27 @@ TEST(WorkerPoolApplyTest, AddressInUseIsRefusedAndTheOldSnapshotKeepsServing) {
   EXPECT_EQ(tagVia(busy), "A");
 }
 
+// Another process of the same user listening with SO_REUSEPORT must not get to share the port.
+TEST(WorkerPoolApplyTest, AnAddressHeldWithReusePortIsRefused) {
+  Stats stats;
+  WorkerPool pool(1, stats);
+  Backend backend(Backend::Mode::kEcho, "A");
+  uint16_t busy = freePort();
+  int occupant = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(occupant, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  sockaddr_in address = loopback(busy);
+  ASSERT_EQ(bind(occupant, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(listen(occupant, 16), 0);
+  auto snapshot = makeSnapshot("1", {makeListener("shared", busy, "backend")},
+                               {makeCluster("backend", {backend.port()})});
+  EXPECT_EQ(pool.apply(snapshot),
+            "listener shared: bind 127.0.0.1:" + std::to_string(busy) + ": Address already in use");
+  EXPECT_EQ(pool.current(), nullptr);
+  close(occupant);
+  EXPECT_EQ(pool.apply(snapshot), "");
+}
+
 TEST(WorkerPoolApplyTest, RemovedListenerStopsAcceptingButItsConnectionsCarryOn) {
   Stats stats;
   WorkerPool pool(2, stats);
