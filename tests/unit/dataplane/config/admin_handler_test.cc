@@ -58,5 +58,24 @@ TEST(AdminHandler, ServesDumpStatsAndClusters) {
   EXPECT_EQ(call(h, "DELETE", "/config_dump").status, 405);
 }
 
+TEST(AdminHandler, RefusesForeignHostsAndCrossSiteRequests) {
+  Fake f;
+  f.configured = true;
+  AdminHandler h(f.sources());
+  auto with = [&](const std::string& method, const std::string& name, const std::string& value) {
+    http::Request r;
+    r.method = method;
+    r.path = method == "POST" ? "/drain" : "/ready";
+    r.headers.push_back({name, value});
+    return h.handle(r);
+  };
+  EXPECT_EQ(with("GET", "host", "127.0.0.1:9901").status, 200);
+  EXPECT_EQ(with("GET", "host", "localhost:9901").status, 200);
+  EXPECT_EQ(with("GET", "host", "[::1]:9901").status, 200);
+  EXPECT_EQ(with("GET", "host", "evil.example:9901").status, 403);
+  EXPECT_EQ(with("POST", "origin", "https://evil.example").status, 403);
+  EXPECT_FALSE(f.drained);
+}
+
 }  // namespace
 }  // namespace braid::dataplane

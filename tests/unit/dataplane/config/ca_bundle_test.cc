@@ -28,6 +28,7 @@ class CaBundleTest : public ::testing::Test {
 TEST_F(CaBundleTest, AcceptsTheCpsCa) {
   ca::CpTlsMaterial tls;
   std::string error, pem;
+  std::filesystem::create_directories(dir_ / "cp");
   ASSERT_TRUE(ca::loadOrCreateCpTls((dir_ / "cp").string(), {"localhost"}, tls, error)) << error;
   EXPECT_TRUE(loadCaBundle((dir_ / "cp" / "cp-ca.pem").string(), pem, error)) << error;
   EXPECT_EQ(pem, tls.caCertPem);
