@@ -3,6 +3,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -215,6 +216,12 @@ void StreamSocket::setWriteArmed(bool armed) {
   } else {
     event_del(writeEvent_);
   }
+}
+
+size_t StreamSocket::inputAvailable() const {
+  int available = 0;
+  if (::ioctl(fd_.get(), FIONREAD, &available) != 0 || available < 0) return 0;
+  return static_cast<size_t>(available);
 }
 
 size_t StreamSocket::outputLength() const { return evbuffer_get_length(output_) + pipeBytes_; }

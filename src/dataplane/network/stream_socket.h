@@ -64,6 +64,8 @@ class StreamSocket {
   // Hands the pipe back (nullptr when none); `empty` tells whether it holds no bytes.
   std::unique_ptr<Pipe> detachOutputPipe(bool& empty);
   int error() const { return error_; }  // errno of the last kError
+  // Bytes the kernel holds for reading (FIONREAD); 0 also when unknown.
+  size_t inputAvailable() const;
 
  private:
   static void onRead(int fd, short what, void* arg);

@@ -94,6 +94,8 @@ TEST_P(TcpProxyTest, BulkBurstsBorrowAPipeAndGiveItBack) {
   writer.join();
   EXPECT_TRUE(echoed == payload);
   EXPECT_EQ(sawPipe, GetParam());
+  // Once the burst has been delivered, an idle connection holds no pipe.
+  EXPECT_TRUE(waitFor([&] { return pool_->pipesInUse() == 0; }));
   // Small exchanges afterwards: the burst is over and the pipes go back.
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(sendAll(fd, "small"));

@@ -103,7 +103,12 @@ void TcpProxySession::onConnectResult(network::Connector::Result result, network
 
 bool TcpProxySession::onConnected(network::UniqueFd socket) {
   network::StreamSocket::Handler& handler = *this;
-  upstream_ = std::make_unique<network::StreamSocket>(base_, std::move(socket), handler);
+  // Called from libevent: an exception (allocation failure) must not unwind through C frames.
+  try {
+    upstream_ = std::make_unique<network::StreamSocket>(base_, std::move(socket), handler);
+  } catch (const std::exception&) {
+    return false;
+  }
   downstream_.setReadEnabled(true);
   upstream_->setReadEnabled(true);
   return true;
@@ -135,6 +140,7 @@ bool TcpProxySession::forward(network::StreamSocket& from, network::StreamSocket
                                : from.readInto(to.output(), limits_.readSize, count);
   switch (io) {
     case network::StreamSocket::Io::kWouldBlock:
+      releasePipeIfEmpty(to);
       return true;
     case network::StreamSocket::Io::kOutputFull:
       // The pipe is full, so a write to `to` is pending: reading resumes when it drains.
@@ -160,12 +166,15 @@ bool TcpProxySession::forward(network::StreamSocket& from, network::StreamSocket
   if (to.outputLength() > limits_.highWatermark) block(from);
   // A short read after a bulk one: the burst is over. An empty pipe goes back to the pool, so
   // that idle connections do not hold pipes (two file descriptors each).
-  if (count < limits_.readSize && to.hasOutputPipe() && to.outputLength() == 0) {
-    bool empty = false;
-    auto pipe = to.detachOutputPipe(empty);
-    pipes_->release(std::move(pipe), empty);
-  }
+  if (count < limits_.readSize) releasePipeIfEmpty(to);
   return true;
+}
+
+void TcpProxySession::releasePipeIfEmpty(network::StreamSocket& to) {
+  if (pipes_ == nullptr || !to.hasOutputPipe() || to.outputLength() != 0) return;
+  bool empty = false;
+  auto pipe = to.detachOutputPipe(empty);
+  pipes_->release(std::move(pipe), empty);
 }
 
 void TcpProxySession::block(network::StreamSocket& from) {
@@ -181,6 +190,10 @@ bool TcpProxySession::drain(network::StreamSocket& to) {
   network::StreamSocket& from = peer(to);
   const size_t pending = to.outputLength();
   if (pending == 0 && from.readClosed() && !to.writeClosed() && !to.shutdownWrite()) return false;
+  // Everything written and nothing more waiting on the other side: the burst is over, and the
+  // pipe goes back to the pool so an idle connection never holds one (pipes count against the
+  // user's pipe-buffer quota, and each is two file descriptors).
+  if (pending == 0 && to.hasOutputPipe() && from.inputAvailable() == 0) releasePipeIfEmpty(to);
   bool& blocked = &from == &downstream_ ? downstreamBlocked_ : upstreamBlocked_;
   if (blocked && pending <= limits_.lowWatermark) {
     blocked = false;

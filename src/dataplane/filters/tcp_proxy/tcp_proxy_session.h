@@ -81,6 +81,8 @@ class TcpProxySession final : private network::StreamSocket::Handler,
   bool forward(network::StreamSocket& from, network::StreamSocket& to, size_t& count);
   bool drain(network::StreamSocket& to);
   void block(network::StreamSocket& from);
+  // Returns `to`'s splice pipe to the pool when nothing is left in it.
+  void releasePipeIfEmpty(network::StreamSocket& to);
   bool done() const;
   void releaseEndpoint();
   void finish();
