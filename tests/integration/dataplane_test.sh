@@ -217,6 +217,8 @@ curl -s --max-time 20 -o "$tmp/transfer.bin" -w '%{size_download}' \
   "http://127.0.0.1:$slow_out/bytes?n=3000000&rate=1000000" >"$tmp/transfer.size" &
 transfer_pid=$!
 sleep 1
+check "proxied connections have TCP keepalive" \
+  grep -q "timer:(keepalive" <(ss -tnoH state established "( sport = :$slow_out )")
 term_at=$(now_ms)
 kill -TERM "$slow_client_pid"
 sleep 1

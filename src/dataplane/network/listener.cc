@@ -62,6 +62,7 @@ void Listener::acceptBatch() {
       return;
     }
     setNoDelay(fd);
+    setKeepAlive(fd);
     handler_(UniqueFd(fd));
   }
 }

@@ -20,6 +20,11 @@ std::string probeAddressFree(const ResolvedAddress& address);
 // Disables Nagle: the proxy forwards whatever it has as soon as it has it.
 void setNoDelay(int fd);
 
+// TCP keepalive (probes after 60 s idle, every 10 s, 3 misses): a peer that vanished without a
+// FIN or RST (host lost, NAT state expired) releases its connection within about 90 s instead of
+// holding it forever.
+void setKeepAlive(int fd);
+
 // Creates a non-blocking TCP socket and starts connecting it. Returns 0 when the connect is under
 // way (or already done: the socket then reports writable at once), else the errno that ended it.
 int startConnect(const ResolvedAddress& address, UniqueFd& out);
