@@ -14,6 +14,7 @@
 #include "control-plane/insights/dataplane_insights.h"
 #include "control-plane/runtime/cp_config.h"
 #include "control-plane/runtime/data_dir.h"
+#include "control-plane/runtime/periodic_task.h"
 #include "control-plane/store/store.h"
 #include "control-plane/xds/discovery_server.h"
 
@@ -95,8 +96,8 @@ int run(const std::vector<std::string>& args) {
   DataplaneInsights insights;
   xds::DiscoveryServerOptions xdsOptions;
   xdsOptions.address = config.xdsAddress;
-  xdsOptions.serverCertPem = tls.serverCertPem;
-  xdsOptions.serverKeyPem = tls.serverKeyPem;
+  xdsOptions.serverCertFile = config.dataDir + "/cp-server.pem";
+  xdsOptions.serverKeyFile = config.dataDir + "/cp-server-key.pem";
   xdsOptions.requireToken = config.dpAuth == "token";
   if (xdsOptions.requireToken) {
     log::warn(
@@ -136,6 +137,17 @@ int run(const std::vector<std::string>& args) {
     return fail(err);
   }
   log::info("braid-cp started", {{"mode", config.mode}, {"version", kVersion}});
+
+  // The server certificate lasts a year and is re-issued within 30 days of its end; the
+  // dataplane server re-reads the files, so a long-running CP never serves an expired one.
+  runtime::PeriodicTask renewal(std::chrono::hours(6), [&] {
+    ca::CpTlsMaterial renewed;
+    std::string renewError;
+    if (!ca::loadOrCreateCpTls(config.dataDir, ca::defaultServerHosts(xdsHost), renewed,
+                               renewError)) {
+      log::error("cannot renew the control plane's server certificate", {{"error", renewError}});
+    }
+  });
 
   int sig = 0;
   sigwait(&signals, &sig);

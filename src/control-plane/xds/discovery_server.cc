@@ -1,6 +1,9 @@
 #include "control-plane/xds/discovery_server.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 
 #include <atomic>
 
@@ -33,6 +36,24 @@ class DiscoveryService final : public dpb::DiscoveryService::CallbackService {
   std::atomic<uint64_t> nextId_{0};
 };
 
+namespace {
+
+std::shared_ptr<grpc::ServerCredentials> serverCredentials(const DiscoveryServerOptions& o) {
+  if (o.serverCertFile.empty()) {
+    grpc::SslServerCredentialsOptions tls;
+    tls.pem_key_cert_pairs.push_back({o.serverKeyPem, o.serverCertPem});
+    return grpc::SslServerCredentials(tls);
+  }
+  auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      o.serverKeyFile, o.serverCertFile, o.certificateRefreshSeconds);
+  grpc::experimental::TlsServerCredentialsOptions tls(provider);
+  tls.watch_identity_key_cert_pairs();
+  tls.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  return grpc::experimental::TlsServerCredentials(tls);
+}
+
+}  // namespace
+
 struct DiscoveryServer::Impl {
   store::Store& store;
   DataplaneInsights& insights;
@@ -55,10 +76,8 @@ bool DiscoveryServer::start(std::string& error) {
                                             s.options.maxDelayMs, s.options.requireToken,
                                             s.options.startupGraceMs);
   s.service = std::make_unique<DiscoveryService>(*s.syncer);
-  grpc::SslServerCredentialsOptions tls;
-  tls.pem_key_cert_pairs.push_back({s.options.serverKeyPem, s.options.serverCertPem});
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(s.options.address, grpc::SslServerCredentials(tls), &s.port);
+  builder.AddListeningPort(s.options.address, serverCredentials(s.options), &s.port);
   builder.RegisterService(s.service.get());
   // Detect proxies that vanished without closing their connection (host lost, network cut).
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 15000);

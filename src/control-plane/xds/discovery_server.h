@@ -14,6 +14,11 @@ namespace braid::xds {
 
 struct DiscoveryServerOptions {
   std::string address = "0.0.0.0:5678";  // HOST:PORT; port 0 picks one
+  // The TLS identity: either files, re-read every `certificateRefreshSeconds` so a renewed
+  // certificate is served without a restart, or PEM text fixed for the server's life (tests).
+  std::string serverCertFile;
+  std::string serverKeyFile;
+  unsigned certificateRefreshSeconds = 60;
   std::string serverCertPem;
   std::string serverKeyPem;
   // How long to wait after a change for more changes before regenerating (bursts coalesce).

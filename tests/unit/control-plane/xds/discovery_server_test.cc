@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "braid/discovery/v1/discovery.grpc.pb.h"
@@ -59,11 +60,12 @@ class FakeProxy {
     reader_.join();
   }
 
-  void hello(const std::string& dataplane) {
+  void hello(const std::string& dataplane) { ASSERT_TRUE(tryHello(dataplane)); }
+  bool tryHello(const std::string& dataplane) {
     dpb::DiscoveryRequest r;
     r.mutable_node()->set_dataplane(dataplane);
     r.set_type_url(kTypeUrl);
-    ASSERT_TRUE(stream_->Write(r));
+    return stream_->Write(r);
   }
   void answer(const dpb::DiscoveryResponse& response, const std::string& appliedVersion,
               const std::string& error = "") {
@@ -311,6 +313,42 @@ TEST_F(DiscoveryServerTest, AfterTheStartupGraceSilentDataplanesAreUnhealthy) {
   auto second = web->next(3s);
   ASSERT_TRUE(second) << "no push when the grace ended";
   EXPECT_FALSE(unpack(*second).clusters(1).endpoints(0).healthy());
+}
+
+// A renewed server certificate (the files rewritten) is served without a restart.
+TEST_F(DiscoveryServerTest, ServesARenewedCertificateFromItsFiles) {
+  server_.reset();
+  DiscoveryServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.serverCertFile = (dir_ / "cp-server.pem").string();
+  options.serverKeyFile = (dir_ / "cp-server-key.pem").string();
+  options.certificateRefreshSeconds = 1;
+  server_ = std::make_unique<DiscoveryServer>(*store_, insights_, options);
+  std::string error;
+  ASSERT_TRUE(server_->start(error)) << error;
+  std::string target = "127.0.0.1:" + std::to_string(server_->port());
+  auto registers = [&](const std::string& caPem, const std::string& name) {
+    FakeProxy proxy(target, caPem);
+    return proxy.tryHello(dataplaneYaml(name, 10001, "web")) && proxy.next(2s).has_value();
+  };
+  EXPECT_TRUE(registers(tls_.caCertPem, "web-1"));
+
+  // Another CA's certificate replaces the files: clients that trust that CA get in.
+  auto other = dir_ / "other";
+  std::filesystem::create_directories(other);
+  ca::CpTlsMaterial renewed;
+  ASSERT_TRUE(ca::loadOrCreateCpTls(other.string(), {"localhost", "127.0.0.1"}, renewed, error));
+  EXPECT_FALSE(registers(renewed.caCertPem, "web-2"));
+  for (const char* file : {"cp-server-key.pem", "cp-server.pem"}) {
+    std::filesystem::copy_file(other / file, dir_ / (std::string(file) + ".new"));
+    std::filesystem::rename(dir_ / (std::string(file) + ".new"), dir_ / file);
+  }
+  bool served = false;
+  for (int i = 0; i < 10 && !served; ++i) {
+    std::this_thread::sleep_for(500ms);
+    served = registers(renewed.caCertPem, "web-3");
+  }
+  EXPECT_TRUE(served);
 }
 
 TEST_F(DiscoveryServerTest, ConfigJsonForGeneratesFromTheStore) {
