@@ -371,18 +371,20 @@ void ConfigSyncer::regenerateDirty() {
     MeshState& m = meshState(mesh);
     const MeshView& view = viewOf(mesh, m);
     const auto& policies = policiesOf(mesh, m);
+    OutboundCache cache;  // proxies reaching the same service share its cluster's work
     for (const auto& name : names) {
       auto it = connected_.find({mesh, name});
-      if (it != connected_.end()) push(*it->second, m, view, policies);
+      if (it != connected_.end()) push(*it->second, m, view, policies, &cache);
     }
   }
 }
 
 void ConfigSyncer::push(StreamHandle& stream, MeshState& m, const MeshView& view,
-                        const std::vector<policy_matching::PolicyInput>& policies) {
+                        const std::vector<policy_matching::PolicyInput>& policies,
+                        OutboundCache* cache) {
   auto content = m.dataplanes.find(stream.name);
   if (content == m.dataplanes.end()) return;  // deleted while connected: nothing to generate
-  auto config = generateProxyConfig({stream.name, &content->second, &view, &policies});
+  auto config = generateProxyConfig({stream.name, &content->second, &view, &policies, cache});
   std::string version = configVersion(config);
   if (version == stream.lastSentVersion) return;
   dpb::DiscoveryResponse response;

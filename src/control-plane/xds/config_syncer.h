@@ -28,6 +28,8 @@
 
 namespace braid::xds {
 
+struct OutboundCache;
+
 inline constexpr const char* kProxyConfigTypeUrl = "type.googleapis.com/braid.proxy.v1.ProxyConfig";
 
 class ConfigSyncer {
@@ -89,7 +91,8 @@ class ConfigSyncer {
   void endStartupGrace();
   void regenerateDirty();
   void push(StreamHandle& stream, MeshState& m, const MeshView& view,
-            const std::vector<policy_matching::PolicyInput>& policies);
+            const std::vector<policy_matching::PolicyInput>& policies,
+            OutboundCache* cache = nullptr);
 
   store::Store& store_;
   DataplaneInsights& insights_;

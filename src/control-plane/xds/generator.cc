@@ -99,31 +99,50 @@ uint32_t connectTimeoutMs(const policy_matching::MatchedPolicies& matched,
   return static_cast<uint32_t>(std::clamp<int64_t>(ms, 1, UINT32_MAX));
 }
 
+// The endpoints and protocol of the outbound to `tags`: what every proxy with that outbound shares.
+OutboundCache::Entry outboundEntry(const MeshView& mesh,
+                                   const std::map<std::string, std::string>& tags,
+                                   const std::string& cluster) {
+  OutboundCache::Entry entry;
+  auto endpoints = mesh.endpointsMatching(tags);
+  entry.protocol = outboundProtocol(endpoints);
+  pb::Cluster& c = entry.cluster;
+  c.set_name(cluster);
+  auto service = tags.find(kServiceTag);
+  c.set_service(service == tags.end() ? "" : service->second);
+  for (const auto* endpoint : endpoints) {
+    // Addresses given as DNS names are not resolved by this version of the generator.
+    if (!isIpLiteral(endpoint->address)) continue;
+    pb::Endpoint* e = c.add_endpoints();
+    setAddress(e->mutable_address(), endpoint->address, endpoint->port);
+    e->set_weight(1);
+    e->set_healthy(endpoint->healthy);
+    e->set_origin(mesh.mesh() + "/" + endpoint->dataplane);
+  }
+  return entry;
+}
+
 void addOutbounds(const Json& networking, const MeshView& mesh,
-                  const policy_matching::MatchedPolicies& matched, pb::ProxyConfig& config,
-                  std::set<std::string>& clusters) {
+                  const policy_matching::MatchedPolicies& matched, OutboundCache* cache,
+                  pb::ProxyConfig& config, std::set<std::string>& clusters) {
+  OutboundCache local;
+  if (!cache) cache = &local;
   for (const auto& outbound : arrayAt(networking, "outbound")) {
     auto tags = tagsOf(outbound);
     std::string ip = stringAt(outbound, "address", "127.0.0.1");
     uint32_t port = outbound.value("port", 0u);
     std::string cluster = outboundClusterName(tags);
-    auto endpoints = mesh.endpointsMatching(tags);
-    addTcpListener(config, pb::Listener::OUTBOUND, ip, port, tags[kServiceTag],
-                   outboundProtocol(endpoints), cluster);
+    auto cached = cache->byCluster.find(cluster);
+    if (cached == cache->byCluster.end()) {
+      cached = cache->byCluster.emplace(cluster, outboundEntry(mesh, tags, cluster)).first;
+    }
+    const OutboundCache::Entry& entry = cached->second;
+    addTcpListener(config, pb::Listener::OUTBOUND, ip, port, tags[kServiceTag], entry.protocol,
+                   cluster);
     if (!clusters.insert(cluster).second) continue;
     pb::Cluster* c = config.add_clusters();
-    c->set_name(cluster);
-    c->set_service(tags[kServiceTag]);
+    *c = entry.cluster;
     c->set_connect_timeout_ms(connectTimeoutMs(matched, tags[kServiceTag]));
-    for (const auto* endpoint : endpoints) {
-      // Addresses given as DNS names are not resolved by this version of the generator.
-      if (!isIpLiteral(endpoint->address)) continue;
-      pb::Endpoint* e = c->add_endpoints();
-      setAddress(e->mutable_address(), endpoint->address, endpoint->port);
-      e->set_weight(1);
-      e->set_healthy(endpoint->healthy);
-      e->set_origin(mesh.mesh() + "/" + endpoint->dataplane);
-    }
   }
 }
 
@@ -152,7 +171,7 @@ pb::ProxyConfig generateProxyConfig(const GeneratorInput& input) {
     matched = policy_matching::matchPolicies(
         policy_matching::makeDataplaneView(input.name, *input.dataplane), *input.policies);
   }
-  addOutbounds(networking, *input.mesh, matched, config, clusters);
+  addOutbounds(networking, *input.mesh, matched, input.cache, config, clusters);
   return config;
 }
 

@@ -10,6 +10,7 @@
 //   dataplane's advertised address and inbound port; its connect timeout comes from the merged
 //   MeshTimeout `to` conf for that service (connectionTimeout), else Envoy's 5 s.
 
+#include <map>
 #include <string>
 
 #include "braid/proxy/v1/config.pb.h"
@@ -19,11 +20,23 @@
 
 namespace braid::xds {
 
+// Memoises, within one generation pass over one MeshView, what every outbound to the same tags
+// shares: its endpoints and protocol. The output is identical with or without it; it must not
+// outlive the view it was filled from.
+struct OutboundCache {
+  struct Entry {
+    std::string protocol;
+    braid::proxy::v1::Cluster cluster;  // everything but the per-proxy connect timeout
+  };
+  std::map<std::string, Entry> byCluster;
+};
+
 struct GeneratorInput {
   std::string name;                 // the Dataplane's name
   const Json* dataplane = nullptr;  // its stored content (networking, labels)
   const MeshView* mesh = nullptr;
   const std::vector<policy_matching::PolicyInput>* policies = nullptr;  // the mesh's; may be null
+  OutboundCache* cache = nullptr;                                       // optional
 };
 
 braid::proxy::v1::ProxyConfig generateProxyConfig(const GeneratorInput& input);

@@ -95,6 +95,20 @@ TEST(Generator, MeshTimeoutSetsTheConnectTimeoutPerService) {
   EXPECT_EQ(generate(mesh).clusters(1).connect_timeout_ms(), 5000u);
 }
 
+TEST(Generator, ThePerPassCacheChangesNothing) {
+  Mesh mesh = loadMesh(testing::sourceDir() / "tests/golden/xds/mesh-timeout.input.yaml");
+  mesh.dataplanes["web-2"] = mesh.dataplanes.at("web-1");
+  MeshView view("default", mesh.dataplanes);
+  OutboundCache cache;
+  for (const char* name : {"web-1", "web-2"}) {
+    auto uncached = generateProxyConfig({name, &mesh.dataplanes.at(name), &view, &mesh.policies});
+    auto cached =
+        generateProxyConfig({name, &mesh.dataplanes.at(name), &view, &mesh.policies, &cache});
+    EXPECT_EQ(configToJson(cached), configToJson(uncached)) << name;
+  }
+  EXPECT_EQ(cache.byCluster.size(), 2u);  // backend and db, built once for both proxies
+}
+
 TEST(Generator, OutboundClusterNamesSortExtraTags) {
   EXPECT_EQ(outboundClusterName({{"braid.io/service", "backend"}}), "backend");
   EXPECT_EQ(
