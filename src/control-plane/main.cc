@@ -10,6 +10,7 @@
 #include "common/http/server.h"
 #include "common/log.h"
 #include "control-plane/api/api_handler.h"
+#include "control-plane/auth/dataplane_tokens.h"
 #include "control-plane/ca/cp_tls.h"
 #include "control-plane/insights/dataplane_insights.h"
 #include "control-plane/runtime/cp_config.h"
@@ -98,12 +99,17 @@ int run(const std::vector<std::string>& args) {
   xdsOptions.address = config.xdsAddress;
   xdsOptions.serverCertFile = config.dataDir + "/cp-server.pem";
   xdsOptions.serverKeyFile = config.dataDir + "/cp-server-key.pem";
+  // Dataplane tokens: per-mesh ES256 signing keys in the store; checked when a stream opens.
+  auth::DataplaneTokens tokens(*opened.store);
   xdsOptions.requireToken = config.dpAuth == "token";
-  if (xdsOptions.requireToken) {
-    log::warn(
-        "--dp-auth token: dataplane tokens cannot be verified by this version, so every "
-        "dataplane stream is refused; use --dp-auth none for development");
-  }
+  xdsOptions.authenticate = [&tokens](const std::string& token, std::string& mesh,
+                                      std::string& name, std::string& why) {
+    auth::DataplaneTokenClaims claims;
+    if (!tokens.verify(token, claims, why)) return false;
+    mesh = claims.mesh;
+    name = claims.name;
+    return true;
+  };
   xds::DiscoveryServer discovery(*opened.store, insights, xdsOptions);
   std::string xdsError;
   if (!discovery.start(xdsError)) return fail("cannot serve the dataplane server: " + xdsError);
@@ -111,6 +117,12 @@ int run(const std::vector<std::string>& args) {
             {{"address", config.xdsAddress}, {"port", std::to_string(discovery.port())}});
 
   api::ApiOptions apiOptions;
+  apiOptions.issueDataplaneToken = [&tokens](const std::string& mesh, const std::string& name,
+                                             const std::map<std::string, std::string>& tags,
+                                             int64_t validFor, std::string& token,
+                                             std::string& error) {
+    return tokens.issue(mesh, name, tags, validFor, token, error);
+  };
   apiOptions.proxyConfig = [&discovery](const std::string& mesh, const std::string& name) {
     return discovery.configJsonFor(mesh, name);
   };

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
@@ -109,12 +110,16 @@ int run(const std::vector<std::string>& args) {
         "the control plane's certificate is NOT verified (--insecure-skip-verify): "
         "development use only");
   }
+  std::string token;
   if (!options.dataplaneTokenFile.empty()) {
-    std::string token;
     if (!readFile(options.dataplaneTokenFile, token)) {
       return fail("cannot read --dataplane-token-file " + options.dataplaneTokenFile);
     }
-    log::warn("--dataplane-token-file is read but not sent: this version has no dataplane tokens");
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) {
+      token.pop_back();
+    }
+    if (token.empty())
+      return fail("--dataplane-token-file " + options.dataplaneTokenFile + " is empty");
   }
 
   Stats stats;
@@ -126,6 +131,7 @@ int run(const std::vector<std::string>& args) {
   clientOptions.caPem = caPem;
   clientOptions.insecureSkipVerify = options.insecureSkipVerify;
   clientOptions.dataplane = dataplane.text;
+  clientOptions.token = token;
   clientOptions.nodeId = dataplane.mesh + "." + dataplane.name;
   clientOptions.version = kVersion;
   DiscoveryClient discovery(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # braid-cp and braid-dp end to end on loopback (port 0 everywhere, ports.json, --admin-port-file):
-# traffic from an outbound through two sidecars to an app; endpoints following registrations;
+# dataplane tokens (the CP's default --dp-auth token); traffic from an outbound through two
+# sidecars to an app; endpoints following registrations;
 # the CP killed under load; a configuration the proxy must refuse; SIGTERM during a transfer.
 #   BRAID_BIN: where the binaries are (default build/bin); run from the repository root.
 set -euo pipefail
@@ -32,7 +33,7 @@ start_cp() {  # start_cp [XDS_PORT]
   rm -f "$tmp/data/ports.json"
   "$bin/braid-cp" run --data-dir "$tmp/data" --store "sqlite:$tmp/data/braid.db" \
     --api-address "127.0.0.1:${api_port:-0}" --xds-address "127.0.0.1:${1:-0}" \
-    --kds-address 127.0.0.1:0 --dp-auth none >>"$tmp/cp.log" 2>&1 &
+    --kds-address 127.0.0.1:0 >>"$tmp/cp.log" 2>&1 &
   cp_pid=$!
   pids+=("$cp_pid")
   wait_file "$tmp/data/ports.json" || { echo "braid-cp did not start" >&2; exit 1; }
@@ -65,8 +66,10 @@ start_dp() {
     fi
   } >"$tmp/$name.yaml"
   rm -f "$tmp/$name.admin-port"
+  ctl generate dataplane-token --mesh default --name "$name" --valid-for 1h >"$tmp/$name.token"
   "$bin/braid-dp" run --cp-address "https://127.0.0.1:$xds_port" --ca-cert-file "$tmp/data/cp-ca.pem" \
     --dataplane-file "$tmp/$name.yaml" --dataplane-var "name=$name" --admin-address 127.0.0.1:0 \
+    --dataplane-token-file "$tmp/${token_of:-$name}.token" \
     --admin-port-file "$tmp/$name.admin-port" --concurrency 2 "$@" >>"$tmp/$name.log" 2>&1 &
   local pid=$!
   pids+=("$pid")
@@ -239,7 +242,24 @@ check "the draining proxy is offline at the CP" \
   test "$(curl -s "$api/meshes/default/dataplanes/slow-client/_overview" |
     json_field 'd["dataplaneInsight"]["online"]')" = False
 
-# 6. Bad flags and files are refused with every problem named.
+# 6. Tokens: a token for another dataplane, or none, is refused; the proxy says why.
+token_of=web start_dp intruder intruder "$web_app" "$(free_port)" "" ""
+sleep 1
+check "a token for web does not register 'intruder'" \
+  test "$(curl -s -o /dev/null -w '%{http_code}' "$api/meshes/default/dataplanes/intruder")" = 404
+check "the intruder's sidecar logs the refusal" \
+  grep -q "the token is for dataplane 'web'" "$tmp/intruder.log"
+check "the intruder never becomes ready" \
+  test "$(curl -s -o /dev/null -w '%{http_code}' "$intruder_admin/ready")" = 503
+printf 'not-a-token\n' >"$tmp/forged.token"
+token_of=forged start_dp forger forger "$web_app" "$(free_port)" "" ""
+sleep 1
+check "a forged token is refused" grep -q "invalid dataplane token" "$tmp/forger.log"
+check "the token endpoint refuses remote callers without the admin token" \
+  test "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Host: cp.example' \
+    -d '{"mesh":"default","name":"x"}' "$api/tokens/dataplane")" = 401
+
+# 7. Bad flags and files are refused with every problem named.
 if "$bin/braid-dp" run --cp-address http://x --admin-address 0.0.0.0:9901 \
   --dataplane-file /nonexistent >"$tmp/err" 2>&1; then
   fail "invalid flags accepted"

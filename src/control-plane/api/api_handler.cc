@@ -106,9 +106,7 @@ http::Response ApiHandler::route(const http::Request& request, const Segments& p
   if (path.size() == 1 && path[0] == "metrics") return get ? metrics() : methodNotAllowed(method);
   if (path.size() == 2 && path[0] == "tokens" && path[1] == "dataplane") {
     if (method != "POST") return methodNotAllowed(method);
-    return problem(501, "Not implemented",
-                   "dataplane tokens are not available in this version of braid-cp: run it with "
-                   "--dp-auth none");
+    return issueDataplaneToken(request);
   }
 
   if (path[0] == "meshes") {

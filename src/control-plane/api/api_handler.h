@@ -5,6 +5,7 @@
 // http::Response, so it is tested without sockets.
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,12 @@ struct ApiOptions {
   // is none. Unset when this CP runs no dataplane server.
   std::function<std::optional<std::string>(const std::string& mesh, const std::string& name)>
       proxyConfig;
+  // `POST /tokens/dataplane`: signs a dataplane token; false with `error` when it cannot. Unset
+  // when this CP has no token issuer (then the endpoint answers 501).
+  std::function<bool(const std::string& mesh, const std::string& name,
+                     const std::map<std::string, std::string>& tags, int64_t validForSeconds,
+                     std::string& token, std::string& error)>
+      issueDataplaneToken;
 };
 
 class ApiHandler {
@@ -58,6 +65,7 @@ class ApiHandler {
   http::Response resourceEndpoint(const http::Request& request, const ResourceType& type,
                                   const std::string& mesh, const std::string& name);
 
+  http::Response issueDataplaneToken(const http::Request& request);
   http::Response dataplaneOverviews(const http::Request& request, const std::string& mesh);
   http::Response dataplaneInspection(const std::string& mesh, const std::string& name,
                                      const std::string& what);

@@ -21,12 +21,14 @@ constexpr size_t kMaxBatch = 256;
 }  // namespace
 
 ConfigSyncer::ConfigSyncer(store::Store& store, DataplaneInsights& insights, int debounceMs,
-                           int maxDelayMs, bool requireToken, int startupGraceMs)
+                           int maxDelayMs, bool requireToken, int startupGraceMs,
+                           Authenticator authenticate)
     : store_(store),
       insights_(insights),
       debounceMs_(debounceMs),
       maxDelayMs_(maxDelayMs),
       requireToken_(requireToken),
+      authenticate_(std::move(authenticate)),
       graceEnd_(Clock::now() + std::chrono::milliseconds(startupGraceMs)) {
   subscription_ = store_.subscribe([this](const store::ChangeEvent& e) { post(Changed{e.key}); });
   thread_ = std::thread([this] { run(); });
@@ -126,11 +128,6 @@ void ConfigSyncer::registerProxy(const std::shared_ptr<StreamHandle>& stream,
     log::warn("refused a dataplane stream", {{"reason", why}});
     stream->close(grpc::Status(code, why));
   };
-  if (requireToken_) {
-    return refuse(grpc::StatusCode::UNAUTHENTICATED,
-                  "this control plane requires dataplane tokens (--dp-auth token), which this "
-                  "version cannot verify yet; run it with --dp-auth none (development only)");
-  }
   if (request.type_url() != kProxyConfigTypeUrl) {
     return refuse(grpc::StatusCode::INVALID_ARGUMENT,
                   "unknown type_url '" + request.type_url() + "': expected " + kProxyConfigTypeUrl);
@@ -147,6 +144,25 @@ void ConfigSyncer::registerProxy(const std::shared_ptr<StreamHandle>& stream,
                   "invalid dataplane file:\n" + parsed.errors.toString());
   }
   const Resource& dataplane = *parsed.resource;
+  if (requireToken_) {
+    // The stream is pinned to the token's identity: a proxy can only register (and so get
+    // configuration for) the dataplane its token names.
+    std::string tokenMesh, tokenName, why;
+    if (stream->token.empty()) {
+      return refuse(grpc::StatusCode::UNAUTHENTICATED,
+                    "no dataplane token: give braid-dp --dataplane-token-file (create one with "
+                    "braidctl generate dataplane-token)");
+    }
+    if (!authenticate_ || !authenticate_(stream->token, tokenMesh, tokenName, why)) {
+      return refuse(grpc::StatusCode::UNAUTHENTICATED,
+                    "invalid dataplane token: " + (why.empty() ? "not accepted" : why));
+    }
+    if (tokenMesh != dataplane.mesh || tokenName != dataplane.name) {
+      return refuse(grpc::StatusCode::PERMISSION_DENIED,
+                    "the token is for dataplane '" + tokenName + "' in mesh '" + tokenMesh +
+                        "', not '" + dataplane.name + "' in mesh '" + dataplane.mesh + "'");
+    }
+  }
   if (dataplane.type->name != "Dataplane") {
     return refuse(grpc::StatusCode::UNIMPLEMENTED,
                   dataplane.type->name + " proxies are not supported by this control plane yet");

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,10 +33,14 @@ struct OutboundCache;
 
 inline constexpr const char* kProxyConfigTypeUrl = "type.googleapis.com/braid.proxy.v1.ProxyConfig";
 
+// Checks a dataplane token; on success sets the mesh and name it was issued for.
+using Authenticator = std::function<bool(const std::string& token, std::string& mesh,
+                                         std::string& name, std::string& error)>;
+
 class ConfigSyncer {
  public:
   ConfigSyncer(store::Store& store, DataplaneInsights& insights, int debounceMs, int maxDelayMs,
-               bool requireToken, int startupGraceMs);
+               bool requireToken, int startupGraceMs, Authenticator authenticate = {});
   ~ConfigSyncer();
 
   // Called on gRPC threads and store writer threads; they only queue work.
@@ -99,6 +104,7 @@ class ConfigSyncer {
   const int debounceMs_;
   const int maxDelayMs_;
   const bool requireToken_;
+  const Authenticator authenticate_;
   const std::chrono::steady_clock::time_point graceEnd_;
   bool graceOver_ = false;  // syncer thread: the grace's end has been acted on
 

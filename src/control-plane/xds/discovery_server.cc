@@ -27,8 +27,14 @@ class DiscoveryService final : public dpb::DiscoveryService::CallbackService {
   }
 
   grpc::ServerBidiReactor<dpb::DiscoveryRequest, dpb::DiscoveryResponse>* StreamResources(
-      grpc::CallbackServerContext*) override {
-    return new ProxyStream(++nextId_, callbacks_);
+      grpc::CallbackServerContext* context) override {
+    std::string token;
+    const auto& metadata = context->client_metadata();
+    if (auto it = metadata.find("authorization"); it != metadata.end()) {
+      std::string value(it->second.data(), it->second.size());
+      if (value.rfind("Bearer ", 0) == 0) token = value.substr(7);
+    }
+    return new ProxyStream(++nextId_, std::move(token), callbacks_);
   }
 
  private:
@@ -74,7 +80,7 @@ bool DiscoveryServer::start(std::string& error) {
   Impl& s = *impl_;
   s.syncer = std::make_unique<ConfigSyncer>(s.store, s.insights, s.options.debounceMs,
                                             s.options.maxDelayMs, s.options.requireToken,
-                                            s.options.startupGraceMs);
+                                            s.options.startupGraceMs, s.options.authenticate);
   s.service = std::make_unique<DiscoveryService>(*s.syncer);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(s.options.address, serverCredentials(s.options), &s.port);

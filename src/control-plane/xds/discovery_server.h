@@ -3,6 +3,7 @@
 // The dataplane server on --xds-address: the discovery stream (proto/braid/discovery/v1) over
 // gRPC with TLS. Kept free of gRPC and protobuf headers so braid-cp's main includes only this.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,9 +26,12 @@ struct DiscoveryServerOptions {
   int debounceMs = 20;
   // Regenerate at the latest this long after the first change of a burst.
   int maxDelayMs = 200;
-  // --dp-auth token: proxies must present a dataplane token. This version cannot verify tokens
-  // yet, so it refuses every stream rather than let one through unchecked.
+  // --dp-auth token: every stream must carry a dataplane token ("authorization: Bearer …") that
+  // `authenticate` accepts, for the mesh and name of the Dataplane it registers.
   bool requireToken = false;
+  std::function<bool(const std::string& token, std::string& mesh, std::string& name,
+                     std::string& error)>
+      authenticate;
   // After a start, proxies this CP has not heard from yet count as up for this long (they are
   // reconnecting); after it, only proxies with an open stream do.
   int startupGraceMs = 10000;

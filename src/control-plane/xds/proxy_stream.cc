@@ -12,8 +12,8 @@ void StreamHandle::close(grpc::Status status) {
   if (stream_) stream_->finishLocked(std::move(status));
 }
 
-ProxyStream::ProxyStream(uint64_t id, const StreamCallbacks& callbacks)
-    : callbacks_(callbacks), handle_(std::make_shared<StreamHandle>(id)) {
+ProxyStream::ProxyStream(uint64_t id, std::string token, const StreamCallbacks& callbacks)
+    : callbacks_(callbacks), handle_(std::make_shared<StreamHandle>(id, std::move(token))) {
   handle_->stream_ = this;
   StartRead(&request_);
 }

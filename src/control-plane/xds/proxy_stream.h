@@ -23,13 +23,15 @@ class ProxyStream;
 
 class StreamHandle {
  public:
-  explicit StreamHandle(uint64_t id) : id_(id) {}
+  StreamHandle(uint64_t id, std::string bearerToken) : token(std::move(bearerToken)), id_(id) {}
   uint64_t id() const { return id_; }
 
   // Queues a response; if one is being written, the newest pending one replaces the older.
   void send(dpb::DiscoveryResponse response);
   // Ends the stream with an error status (invalid registration, replaced by a newer stream).
   void close(grpc::Status status);
+
+  const std::string token;  // from "authorization: Bearer …", "" when absent
 
   // Per-stream discovery state, owned by the ConfigSyncer's thread.
   std::string mesh;
@@ -52,7 +54,7 @@ struct StreamCallbacks {
 
 class ProxyStream : public grpc::ServerBidiReactor<dpb::DiscoveryRequest, dpb::DiscoveryResponse> {
  public:
-  ProxyStream(uint64_t id, const StreamCallbacks& callbacks);
+  ProxyStream(uint64_t id, std::string token, const StreamCallbacks& callbacks);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;

@@ -108,6 +108,7 @@ void DiscoveryClient::run() {
     if (!first) reconnects_.fetch_add(1);
     first = false;
     connectChannel();
+    if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
     auto stream = impl_->stub->StreamResources(&context);
 
     dpb::DiscoveryRequest hello;

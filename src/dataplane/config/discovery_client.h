@@ -25,6 +25,7 @@ struct DiscoveryClientOptions {
   std::string caPem;   // cp-ca.pem; verifies the CP's certificate
   bool insecureSkipVerify = false;
   std::string dataplane;  // the Dataplane document, variables substituted
+  std::string token;      // the dataplane token, sent as "authorization: Bearer …"; "" = none
   std::string nodeId;     // "<mesh>.<name>"
   std::string proxyType = "sidecar";
   std::string version;  // braid-dp's version

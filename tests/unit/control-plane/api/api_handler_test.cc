@@ -310,3 +310,62 @@ TEST_F(ApiHandlerTest, MetricsCountRequests) {
 
 }  // namespace
 }  // namespace braid::api
+
+namespace braid::api {
+namespace {
+
+TEST_F(ApiHandlerTest, DataplaneTokensNeedAnIssuer) {
+  putMesh("default");
+  auto r = call("POST", "/tokens/dataplane", R"({"mesh":"default","name":"web-1"})");
+  EXPECT_EQ(r.status, 501) << r.body;
+}
+
+TEST_F(ApiHandlerTest, DataplaneTokenRequestsAreValidatedAndIssued) {
+  struct Issued {
+    std::string mesh, name;
+    std::map<std::string, std::string> tags;
+    int64_t validFor = 0;
+  } issued;
+  ApiOptions options;
+  options.issueDataplaneToken = [&](const std::string& mesh, const std::string& name,
+                                    const std::map<std::string, std::string>& tags,
+                                    int64_t validFor, std::string& token, std::string&) {
+    issued = {mesh, name, tags, validFor};
+    token = "header.payload.signature";
+    return true;
+  };
+  reset(options);
+  putMesh("default");
+
+  auto bad = call("POST", "/tokens/dataplane",
+                  R"({"name":"Not A Name","tags":{"a":1},"validFor":"soon"})");
+  EXPECT_EQ(bad.status, 400);
+  std::set<std::string> fields;
+  Json problem = json(bad);
+  for (const auto& p : problem["invalid_parameters"]) fields.insert(p["field"].get<std::string>());
+  EXPECT_EQ(fields, (std::set<std::string>{"mesh", "name", "tags.a", "validFor"})) << bad.body;
+
+  auto noMesh = call("POST", "/tokens/dataplane", R"({"mesh":"nowhere","name":"web-1"})");
+  EXPECT_EQ(noMesh.status, 400);
+  EXPECT_NE(noMesh.body.find("mesh 'nowhere' does not exist"), std::string::npos);
+
+  auto ok = call("POST", "/tokens/dataplane",
+                 R"({"mesh":"default","name":"web-1","tags":{"app":"web"},"validFor":"1h"})");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.body, "header.payload.signature\n");
+  EXPECT_EQ(issued.mesh, "default");
+  EXPECT_EQ(issued.name, "web-1");
+  EXPECT_EQ(issued.tags.at("app"), "web");
+  EXPECT_EQ(issued.validFor, 3600);
+
+  auto byDefault = call("POST", "/tokens/dataplane", R"({"mesh":"default","name":"web-2"})");
+  ASSERT_EQ(byDefault.status, 200);
+  EXPECT_EQ(issued.validFor, 24 * 3600);
+
+  EXPECT_EQ(call("GET", "/tokens/dataplane").status, 405);
+  EXPECT_EQ(call("POST", "/tokens/dataplane", R"({"mesh":"default","name":"web-1"})", false).status,
+            401);
+}
+
+}  // namespace
+}  // namespace braid::api

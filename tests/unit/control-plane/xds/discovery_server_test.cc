@@ -38,10 +38,11 @@ std::string dataplaneYaml(const std::string& name, int inboundPort, const std::s
 // A proxy's end of the stream, reading responses on its own thread.
 class FakeProxy {
  public:
-  FakeProxy(const std::string& target, const std::string& caPem) {
+  FakeProxy(const std::string& target, const std::string& caPem, const std::string& token = "") {
     grpc::SslCredentialsOptions tls;
     tls.pem_root_certs = caPem;
     stub_ = dpb::DiscoveryService::NewStub(grpc::CreateChannel(target, grpc::SslCredentials(tls)));
+    if (!token.empty()) context_.AddMetadata("authorization", "Bearer " + token);
     stream_ = stub_->StreamResources(&context_);
     reader_ = std::thread([this] {
       dpb::DiscoveryResponse r;
@@ -267,23 +268,51 @@ TEST_F(DiscoveryServerTest, AMissingMeshIsRefused) {
   EXPECT_NE(status.error_message().find("mesh 'nowhere' does not exist"), std::string::npos);
 }
 
-TEST_F(DiscoveryServerTest, TokenModeRefusesStreamsItCannotAuthenticate) {
+// --dp-auth token: a stream needs a token the authenticator accepts, for the dataplane it
+// registers. (The authenticator here accepts "token-of-<name>" for mesh default.)
+TEST_F(DiscoveryServerTest, TokenModePinsTheStreamToTheTokensDataplane) {
   server_.reset();
   DiscoveryServerOptions options;
   options.address = "127.0.0.1:0";
   options.serverCertPem = tls_.serverCertPem;
   options.serverKeyPem = tls_.serverKeyPem;
   options.requireToken = true;
+  options.authenticate = [](const std::string& token, std::string& mesh, std::string& name,
+                            std::string& error) {
+    if (token.rfind("token-of-", 0) != 0) {
+      error = "bad signature";
+      return false;
+    }
+    mesh = "default";
+    name = token.substr(9);
+    return true;
+  };
   server_ = std::make_unique<DiscoveryServer>(*store_, insights_, options);
   std::string error;
   ASSERT_TRUE(server_->start(error)) << error;
-  auto proxy =
-      std::make_unique<FakeProxy>("127.0.0.1:" + std::to_string(server_->port()), tls_.caCertPem);
-  proxy->hello(dataplaneYaml("web-1", 10001, "web"));
-  EXPECT_FALSE(proxy->next(5s));
-  auto status = proxy->finish();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  std::string target = "127.0.0.1:" + std::to_string(server_->port());
+  auto attempt = [&](const std::string& token, const std::string& name) {
+    FakeProxy proxy(target, tls_.caCertPem, token);
+    proxy.hello(dataplaneYaml(name, 10001, "web"));
+    bool configured = proxy.next(5s).has_value();
+    auto status = proxy.finish();
+    return std::make_pair(configured, status);
+  };
+  auto [noToken, noTokenStatus] = attempt("", "web-1");
+  EXPECT_FALSE(noToken);
+  EXPECT_EQ(noTokenStatus.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(noTokenStatus.error_message().find("no dataplane token"), std::string::npos);
+  auto [forged, forgedStatus] = attempt("forged", "web-1");
+  EXPECT_FALSE(forged);
+  EXPECT_EQ(forgedStatus.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(forgedStatus.error_message().find("bad signature"), std::string::npos);
+  auto [other, otherStatus] = attempt("token-of-web-2", "web-1");
+  EXPECT_FALSE(other);
+  EXPECT_EQ(otherStatus.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_FALSE(store_->get({"Dataplane", "default", "web-1"}).record);
+  auto [own, ownStatus] = attempt("token-of-web-1", "web-1");
+  EXPECT_TRUE(own);
+  EXPECT_TRUE(store_->get({"Dataplane", "default", "web-1"}).record);
 }
 
 TEST_F(DiscoveryServerTest, StoppingTheServerDoesNotDeregisterProxies) {
