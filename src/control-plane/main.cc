@@ -123,6 +123,18 @@ int run(const std::vector<std::string>& args) {
                                              std::string& error) {
     return tokens.issue(mesh, name, tags, validFor, token, error);
   };
+  apiOptions.revokeDataplaneToken = [&tokens](const std::string& mesh, const std::string& id,
+                                              std::string& error) {
+    return tokens.revoke(mesh, id, error);
+  };
+  apiOptions.rotateDataplaneTokenKey = [&tokens](const std::string& mesh, std::string& keyId,
+                                                 std::string& error) {
+    return tokens.rotateSigningKey(mesh, keyId, error);
+  };
+  apiOptions.removeDataplaneTokenKey = [&tokens](const std::string& mesh, const std::string& keyId,
+                                                 std::string& error) {
+    return tokens.removeSigningKey(mesh, keyId, error);
+  };
   apiOptions.proxyConfig = [&discovery](const std::string& mesh, const std::string& name) {
     return discovery.configJsonFor(mesh, name);
   };

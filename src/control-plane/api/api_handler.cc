@@ -63,10 +63,6 @@ http::Response unauthorized() {
                  "requests from outside loopback need 'Authorization: Bearer <token>'");
 }
 
-http::Response methodNotAllowed(const std::string& method) {
-  return problem(405, "Method not allowed", "method " + method + " is not allowed here");
-}
-
 }  // namespace
 
 ApiHandler::ApiHandler(store::Store& store, DataplaneInsights& insights, ApiOptions options)
@@ -107,6 +103,9 @@ http::Response ApiHandler::route(const http::Request& request, const Segments& p
   if (path.size() == 2 && path[0] == "tokens" && path[1] == "dataplane") {
     if (method != "POST") return methodNotAllowed(method);
     return issueDataplaneToken(request);
+  }
+  if (path.size() >= 3 && path[0] == "tokens" && path[1] == "dataplane") {
+    return dataplaneTokenAdmin(request, path);
   }
 
   if (path[0] == "meshes") {

@@ -36,6 +36,13 @@ struct ApiOptions {
                      const std::map<std::string, std::string>& tags, int64_t validForSeconds,
                      std::string& token, std::string& error)>
       issueDataplaneToken;
+  // Revoking a token by its id (jti) and rotating the mesh's signing key; unset: 501.
+  std::function<bool(const std::string& mesh, const std::string& tokenId, std::string& error)>
+      revokeDataplaneToken;
+  std::function<bool(const std::string& mesh, std::string& newKeyId, std::string& error)>
+      rotateDataplaneTokenKey;
+  std::function<bool(const std::string& mesh, const std::string& keyId, std::string& error)>
+      removeDataplaneTokenKey;
 };
 
 class ApiHandler {
@@ -66,6 +73,7 @@ class ApiHandler {
                                   const std::string& mesh, const std::string& name);
 
   http::Response issueDataplaneToken(const http::Request& request);
+  http::Response dataplaneTokenAdmin(const http::Request& request, const Segments& path);
   http::Response dataplaneOverviews(const http::Request& request, const std::string& mesh);
   http::Response dataplaneInspection(const std::string& mesh, const std::string& name,
                                      const std::string& what);

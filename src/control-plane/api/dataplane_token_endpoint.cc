@@ -1,5 +1,11 @@
-// POST /tokens/dataplane (CONTRACT §3): validates the request and asks the token issuer.
+// POST /tokens/dataplane (CONTRACT §3): validates the request and asks the token issuer; and the
+// administration of dataplane tokens:
+//   POST   /tokens/dataplane/revocations               {"mesh":…,"id":…}  revoke a token by its jti
+//   POST   /tokens/dataplane/signing-keys              {"mesh":…}         rotate: a new signing key
+//   DELETE /tokens/dataplane/signing-keys/{mesh}/{key}                    retire an old key
 #include <chrono>
+#include <map>
+#include <vector>
 
 #include "common/document_limits.h"
 #include "common/duration.h"
@@ -72,6 +78,82 @@ http::Response ApiHandler::issueDataplaneToken(const http::Request& request) {
     return problem(500, "Internal error", "cannot issue the token: " + error);
   }
   return http::Response::text(200, token + "\n");
+}
+
+namespace {
+
+// The string fields `keys` of a JSON object body, every problem listed.
+bool stringFields(const http::Request& request, const std::vector<const char*>& keys,
+                  std::map<std::string, std::string>& out, http::Response& failure) {
+  std::string parseError;
+  auto parsed = parseJsonBounded(request.body, parseError);
+  if (!parsed || !parsed->is_object()) {
+    failure = badRequest("the body must be a JSON object" +
+                         (parseError.empty() ? "" : ": " + parseError));
+    return false;
+  }
+  const Json doc = std::move(*parsed);
+  FieldErrors errors;
+  for (const char* key : keys) {
+    if (!doc.contains(key)) {
+      errors.add(key, "required");
+    } else if (!doc.at(key).is_string() || doc.at(key).get<std::string>().empty()) {
+      errors.add(key, "must be a non-empty string");
+    } else {
+      out[key] = doc.at(key).get<std::string>();
+    }
+  }
+  if (errors.empty()) return true;
+  failure = invalidResource("invalid request", errors);
+  return false;
+}
+
+}  // namespace
+
+http::Response ApiHandler::dataplaneTokenAdmin(const http::Request& request, const Segments& path) {
+  const std::string& method = request.method;
+  if (!options_.revokeDataplaneToken || !options_.rotateDataplaneTokenKey ||
+      !options_.removeDataplaneTokenKey) {
+    return problem(501, "Not implemented", "this control plane does not manage dataplane tokens");
+  }
+  std::string error;
+  http::Response failure;
+  std::map<std::string, std::string> fields;
+  if (path.size() == 3 && path[2] == "revocations") {
+    if (method != "POST") return methodNotAllowed(method);
+    if (!stringFields(request, {"mesh", "id"}, fields, failure)) return failure;
+    if (!options_.revokeDataplaneToken(fields["mesh"], fields["id"], error)) {
+      return badRequest("cannot revoke the token: " + error);
+    }
+    Json body = {{"mesh", fields["mesh"]}, {"id", fields["id"]}, {"revoked", true}};
+    return http::Response::json(200, body.dump());
+  }
+  if (path.size() == 3 && path[2] == "signing-keys") {
+    if (method != "POST") return methodNotAllowed(method);
+    if (!stringFields(request, {"mesh"}, fields, failure)) return failure;
+    std::string storeError;
+    if (!meshExists(fields["mesh"], storeError)) {
+      if (!storeError.empty()) return storeFailure({store::ErrorCode::kUnavailable, storeError});
+      FieldErrors errors;
+      errors.add("mesh", "mesh '" + fields["mesh"] + "' does not exist");
+      return invalidResource("invalid request", errors);
+    }
+    std::string keyId;
+    if (!options_.rotateDataplaneTokenKey(fields["mesh"], keyId, error)) {
+      return problem(500, "Internal error", "cannot rotate the signing key: " + error);
+    }
+    Json body = {{"mesh", fields["mesh"]}, {"keyId", keyId}};
+    return http::Response::json(201, body.dump());
+  }
+  if (path.size() == 5 && path[2] == "signing-keys") {
+    if (method != "DELETE") return methodNotAllowed(method);
+    if (!options_.removeDataplaneTokenKey(path[3], path[4], error)) {
+      return notFound("cannot remove signing key '" + path[4] + "' of mesh '" + path[3] +
+                      "': " + error);
+    }
+    return http::Response::json(200, Json({{"mesh", path[3]}, {"keyId", path[4]}}).dump());
+  }
+  return notFound("no such endpoint: " + request.path);
 }
 
 }  // namespace braid::api

@@ -13,6 +13,9 @@ namespace braid::api {
 http::Response problem(int status, const std::string& title, const std::string& details);
 http::Response invalidResource(const std::string& details, const FieldErrors& errors);
 
+inline http::Response methodNotAllowed(const std::string& method) {
+  return problem(405, "Method not allowed", "method " + method + " is not allowed here");
+}
 inline http::Response notFound(const std::string& details) {
   return problem(404, "Not found", details);
 }

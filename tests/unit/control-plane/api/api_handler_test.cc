@@ -369,3 +369,57 @@ TEST_F(ApiHandlerTest, DataplaneTokenRequestsAreValidatedAndIssued) {
 
 }  // namespace
 }  // namespace braid::api
+
+namespace braid::api {
+namespace {
+
+TEST_F(ApiHandlerTest, DataplaneTokenRevocationAndKeyRotation) {
+  std::vector<std::string> calls;
+  ApiOptions options;
+  options.revokeDataplaneToken = [&](const std::string& mesh, const std::string& id, std::string&) {
+    calls.push_back("revoke " + mesh + " " + id);
+    return true;
+  };
+  options.rotateDataplaneTokenKey = [&](const std::string& mesh, std::string& keyId, std::string&) {
+    calls.push_back("rotate " + mesh);
+    keyId = "dataplane-token-signing-key-2";
+    return true;
+  };
+  options.removeDataplaneTokenKey = [&](const std::string& mesh, const std::string& keyId,
+                                        std::string& error) {
+    if (keyId != "dataplane-token-signing-key-1") {
+      error = "no such key";
+      return false;
+    }
+    calls.push_back("remove " + mesh + " " + keyId);
+    return true;
+  };
+  reset(options);
+  putMesh("default");
+
+  auto revoked = call("POST", "/tokens/dataplane/revocations", R"({"mesh":"default","id":"ab12"})");
+  EXPECT_EQ(revoked.status, 200) << revoked.body;
+  auto missing = call("POST", "/tokens/dataplane/revocations", R"({"id":7})");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_NE(missing.body.find(R"("field":"mesh")"), std::string::npos) << missing.body;
+  EXPECT_NE(missing.body.find(R"("field":"id")"), std::string::npos) << missing.body;
+
+  auto rotated = call("POST", "/tokens/dataplane/signing-keys", R"({"mesh":"default"})");
+  EXPECT_EQ(rotated.status, 201) << rotated.body;
+  EXPECT_EQ(json(rotated)["keyId"], "dataplane-token-signing-key-2");
+  EXPECT_EQ(call("POST", "/tokens/dataplane/signing-keys", R"({"mesh":"nowhere"})").status, 400);
+
+  EXPECT_EQ(
+      call("DELETE", "/tokens/dataplane/signing-keys/default/dataplane-token-signing-key-1").status,
+      200);
+  EXPECT_EQ(call("DELETE", "/tokens/dataplane/signing-keys/default/other").status, 404);
+  EXPECT_EQ(call("GET", "/tokens/dataplane/revocations").status, 405);
+  EXPECT_EQ(calls, (std::vector<std::string>{"revoke default ab12", "rotate default",
+                                             "remove default dataplane-token-signing-key-1"}));
+  EXPECT_EQ(
+      call("POST", "/tokens/dataplane/revocations", R"({"mesh":"default","id":"x"})", false).status,
+      401);
+}
+
+}  // namespace
+}  // namespace braid::api
