@@ -24,6 +24,7 @@ int runBraidctl(const std::vector<std::string>& args, CliContext& ctx) {
   registerDelete(app, ctx);
   registerInspect(app, ctx);
   registerGenerate(app, ctx);
+  registerTokenAdmin(app, ctx);
   registerConfig(app, ctx);
   app.add_subcommand("version", "Print braidctl's version")->callback([&ctx] {
     *ctx.out << "braidctl version " << BRAID_VERSION << "\n";

@@ -14,6 +14,7 @@ void registerGet(CLI::App& app, CliContext& ctx);
 void registerDelete(CLI::App& app, CliContext& ctx);
 void registerInspect(CLI::App& app, CliContext& ctx);
 void registerGenerate(CLI::App& app, CliContext& ctx);
+void registerTokenAdmin(CLI::App& app, CliContext& ctx);
 void registerConfig(CLI::App& app, CliContext& ctx);
 
 }  // namespace braid::cli

@@ -263,9 +263,9 @@ check "the token endpoint refuses remote callers without the admin token" \
 jwt_claim() { python3 -c 'import base64,json,sys; p=sys.argv[1].split(".")[1]; p+="="*(-len(p)%4); print(json.loads(base64.urlsafe_b64decode(p))[sys.argv[2]])' "$1" "$2"; }
 jwt_kid() { python3 -c 'import base64,json,sys; p=sys.argv[1].split(".")[0]; p+="="*(-len(p)%4); print(json.loads(base64.urlsafe_b64decode(p))["kid"])' "$1"; }
 ctl generate dataplane-token --mesh default --name late --valid-for 1h >"$tmp/late.token"
-check "revoking a token by its id" test "$(curl -s -o /dev/null -w '%{http_code}' -X POST \
-  -d "{\"mesh\":\"default\",\"id\":\"$(jwt_claim "$(cat "$tmp/late.token")" jti)\"}" \
-  "$api/tokens/dataplane/revocations")" = 200
+check "braidctl revokes a token from its file" \
+  grep -q "revoked dataplane token $(jwt_claim "$(cat "$tmp/late.token")" jti)" \
+  <(ctl revoke dataplane-token --mesh default --token-file "$tmp/late.token")
 printf 'type: Dataplane\nmesh: default\nname: late\nnetworking:\n  address: 127.0.0.1\n  inbound:\n  - port: %s\n    servicePort: %s\n    tags: {braid.io/service: late}\n' \
   "$(free_port)" "$web_app" >"$tmp/late.yaml"
 "$bin/braid-dp" run --cp-address "https://127.0.0.1:$xds_port" --ca-cert-file "$tmp/data/cp-ca.pem" \
@@ -278,12 +278,11 @@ check "a revoked token is refused" grep -q "revoked" "$tmp/late.log"
 # Signing-key rotation: new tokens carry the new key; once the old key is removed, its tokens stop
 # working while the new ones keep registering.
 old_kid=$(jwt_kid "$(cat "$tmp/web.token")")
-new_kid=$(curl -s -X POST -d '{"mesh":"default"}' "$api/tokens/dataplane/signing-keys" | json_field 'd["keyId"]')
+new_kid=$(ctl rotate dataplane-token-signing-key --mesh default | sed -E 's/new signing key ([^ ]+) .*/\1/')
 ctl generate dataplane-token --mesh default --name rotated --valid-for 1h >"$tmp/rotated.token"
 check "tokens issued after a rotation use the new key ($new_kid)" \
   test "$(jwt_kid "$(cat "$tmp/rotated.token")")" = "$new_kid" -a "$new_kid" != "$old_kid"
-check "the old key can be removed" test "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE \
-  "$api/tokens/dataplane/signing-keys/default/$old_kid")" = 200
+check "the old key can be retired" ctl retire dataplane-token-signing-key --mesh default --key "$old_kid"
 start_dp rotated rotated "$web_app" "$(free_port)" "" ""
 check "a token of the new key registers its dataplane" wait_ready "$rotated_admin"
 token_of=web start_dp web-again web "$web_app" "$(free_port)" "" ""

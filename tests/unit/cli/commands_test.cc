@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "cli/config.h"
 #include "cli/output.h"
@@ -291,6 +292,51 @@ TEST(Cli, VersionUnknownCommandsAndFlags) {
             "Error: unknown command \"frobnicate\"\nRun with --help for more information.\n");
   EXPECT_NE(cli.run({"config", "control-planes", "frobnicate"}).status, 0);
   EXPECT_EQ(cli.run({"--help"}).status, 0);
+}
+
+}  // namespace
+}  // namespace braid::cli
+
+namespace braid::cli {
+namespace {
+
+TEST(TokenAdminCommands, RevokeRotateRetire) {
+  CliHarness cli([](const RecordedRequest& r) {
+    if (r.path == "/tokens/dataplane/signing-keys" && r.method == "POST") {
+      return HttpResponse{201, R"({"mesh":"default","keyId":"dataplane-token-signing-key-2"})"};
+    }
+    return HttpResponse{200, "{}"};
+  });
+  auto byId = cli.run({"revoke", "dataplane-token", "--mesh", "default", "--id", "ab12"});
+  EXPECT_EQ(byId.status, 0) << byId.err;
+  EXPECT_EQ(byId.out, "revoked dataplane token ab12 in mesh \"default\"\n");
+  EXPECT_EQ(cli.requests.back().path, "/tokens/dataplane/revocations");
+  EXPECT_EQ(Json::parse(cli.requests.back().body),
+            Json::parse(R"({"mesh":"default","id":"ab12"})"));
+
+  // The id is read from the token's payload: {"jti":"cafe01"} in base64url.
+  auto file = fs::temp_directory_path() / ("braidctl-token-" + std::to_string(getpid()));
+  std::ofstream(file) << "eyJhbGciOiJFUzI1NiJ9.eyJqdGkiOiJjYWZlMDEifQ.c2ln\n";
+  auto byFile = cli.run({"revoke", "dataplane-token", "--mesh", "default", "--token-file", file});
+  EXPECT_EQ(byFile.status, 0) << byFile.err;
+  EXPECT_EQ(Json::parse(cli.requests.back().body)["id"], "cafe01");
+  std::ofstream(file) << "not a token";
+  auto garbage = cli.run({"revoke", "dataplane-token", "--mesh", "default", "--token-file", file});
+  EXPECT_EQ(garbage.status, 1);
+  EXPECT_NE(garbage.err.find("does not hold a JWT"), std::string::npos) << garbage.err;
+  fs::remove(file);
+  EXPECT_EQ(cli.run({"revoke", "dataplane-token", "--mesh", "default"}).status, 1);
+
+  auto rotated = cli.run({"rotate", "dataplane-token-signing-key", "--mesh", "default"});
+  EXPECT_EQ(rotated.status, 0) << rotated.err;
+  EXPECT_EQ(rotated.out, "new signing key dataplane-token-signing-key-2 in mesh \"default\"\n");
+
+  auto retired = cli.run({"retire", "dataplane-token-signing-key", "--mesh", "default", "--key",
+                          "dataplane-token-signing-key-1"});
+  EXPECT_EQ(retired.status, 0) << retired.err;
+  EXPECT_EQ(cli.requests.back().method, "DELETE");
+  EXPECT_EQ(cli.requests.back().path,
+            "/tokens/dataplane/signing-keys/default/dataplane-token-signing-key-1");
 }
 
 }  // namespace
