@@ -36,6 +36,48 @@ struct ClusterConfig {
   LbPolicy lbPolicy = LbPolicy::kRoundRobin;
   std::chrono::milliseconds connectTimeout{5000};  // Envoy's default
   std::vector<EndpointConfig> endpoints;
+  UpstreamTls tls;
+};
+
+// Mutual TLS between proxies (CONTRACT §6), compiled from the CP's ProxyConfig.mtls.
+enum class TlsMode { kDisabled, kStrict, kPermissive };
+enum class PermissionAction { kAllow, kDeny, kAllowWithShadowDeny };
+
+// One MeshTrafficPermission rule, compiled by the CP. Rules are evaluated in order against the
+// caller's SPIFFE ID; the first match decides; no match denies.
+struct PermissionRule {
+  enum class Match { kAny, kExact, kPrefix };
+  Match match = Match::kAny;
+  std::string value;  // the SPIFFE ID (kExact) or its prefix (kPrefix)
+  PermissionAction action = PermissionAction::kDeny;
+  std::string policy;  // the MeshTrafficPermission(s) it came from, for logs
+  bool operator==(const PermissionRule&) const = default;
+};
+
+// An inbound's TLS and permissions.
+struct InboundSecurity {
+  TlsMode mode = TlsMode::kDisabled;
+  std::string identity;  // the service whose certificate the listener presents
+  bool enforcePermissions = false;
+  std::vector<PermissionRule> rules;
+  bool operator==(const InboundSecurity&) const = default;
+};
+
+// TLS from this proxy to a cluster's endpoints (other proxies).
+struct UpstreamTls {
+  bool enabled = false;
+  std::string identity;     // the service whose certificate this proxy presents
+  std::string expectedSan;  // the URI SAN the server must present: spiffe://<mesh>/<service>
+  std::string sni;          // "<service>{mesh=<mesh>}" (CONTRACT §8)
+  bool operator==(const UpstreamTls&) const = default;
+};
+
+struct MtlsConfig {
+  bool enabled = false;
+  std::string backend;      // certificates must be issued by this backend
+  std::string trustDomain;  // the mesh name
+  std::vector<std::string> trustedRootsPem;  // every backend's root: rotation without failures
+  bool operator==(const MtlsConfig&) const = default;
 };
 
 enum class Direction { kInbound, kOutbound };
@@ -46,6 +88,8 @@ struct ListenerConfig {
   Direction direction = Direction::kOutbound;
   std::string cluster;     // the TCP proxy's target; always a key of Snapshot::clusters
   std::string statPrefix;  // label used in stats
+  std::string protocol = "tcp";  // tcp, http, http2, grpc: how a denied caller is answered
+  InboundSecurity security;      // inbound only
   bool operator==(const ListenerConfig&) const = default;
 };
 
@@ -53,6 +97,10 @@ struct Snapshot {
   std::string version;  // the CP's version_info
   std::vector<ListenerConfig> listeners;
   std::map<std::string, ClusterConfig> clusters;
+  MtlsConfig mtls;
+  // The services this proxy needs a certificate for (its inbounds'; the first is also its
+  // outbound identity). Empty when mTLS is off.
+  std::vector<std::string> identities;
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;
