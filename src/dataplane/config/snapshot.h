@@ -30,15 +30,6 @@ struct EndpointConfig {
 
 enum class LbPolicy { kRoundRobin, kLeastRequest };
 
-struct ClusterConfig {
-  std::string name;
-  std::string service;  // "" for an inbound's local app
-  LbPolicy lbPolicy = LbPolicy::kRoundRobin;
-  std::chrono::milliseconds connectTimeout{5000};  // Envoy's default
-  std::vector<EndpointConfig> endpoints;
-  UpstreamTls tls;
-};
-
 // Mutual TLS between proxies (CONTRACT §6), compiled from the CP's ProxyConfig.mtls.
 enum class TlsMode { kDisabled, kStrict, kPermissive };
 enum class PermissionAction { kAllow, kDeny, kAllowWithShadowDeny };
@@ -70,6 +61,15 @@ struct UpstreamTls {
   std::string expectedSan;  // the URI SAN the server must present: spiffe://<mesh>/<service>
   std::string sni;          // "<service>{mesh=<mesh>}" (CONTRACT §8)
   bool operator==(const UpstreamTls&) const = default;
+};
+
+struct ClusterConfig {
+  std::string name;
+  std::string service;  // "" for an inbound's local app
+  LbPolicy lbPolicy = LbPolicy::kRoundRobin;
+  std::chrono::milliseconds connectTimeout{5000};  // Envoy's default
+  std::vector<EndpointConfig> endpoints;
+  UpstreamTls tls;
 };
 
 struct MtlsConfig {
