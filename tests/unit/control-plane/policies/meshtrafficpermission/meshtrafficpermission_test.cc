@@ -24,13 +24,22 @@ const SpecCase kCases[] = {
      "spec.from[0].default.action: must be defined"},
     {"NoSpecAtAll", "null", "spec: at least one of 'from' or 'rules' must be defined"},
     {"EmptyFromWithRulesIsFine",
-     "{from: [], rules: [{default: {deny: [{sni: {type: Exact, value: a.b}}]}}]}", ""},
+     "{from: [], rules: [{default: {deny: [{spiffeID: {type: Exact, value: spiffe://d/a}}]}}]}",
+     ""},
+    {"SniMatchesAreRefused", "{rules: [{default: {deny: [{sni: {type: Exact, value: a.b}}]}}]}",
+     "spec.rules[0].default.deny[0].sni: sni matches are not supported by MeshTrafficPermission "
+     "in Braid yet; match the caller's spiffeID"},
+    {"UnprovableSourceTagIsRefused",
+     "{from: [{targetRef: {kind: MeshSubset, tags: {braid.io/service: web, version: v2}},"
+     " default: {action: Allow}}]}",
+     "spec.from[0].targetRef.tags.version: cannot be proven by a caller: its identity "
+     "(spiffe://<mesh>/<service>) carries only the braid.io/service tag"},
     {"EmptyListsInRuleDoNotCount", "{rules: [{default: {allow: [], deny: []}}]}",
      "spec.rules[0].default: at least one of 'allow', 'deny' or 'allowWithShadowDeny' must be "
      "defined"},
     {"RulesHaveNoMatches",
-     "{rules: [{matches: [{sni: {type: Exact, value: a.b}}], default: {allow: [{sni: {type: "
-     "Exact, value: a.b}}]}}]}",
+     "{rules: [{matches: [{sni: {type: Exact, value: a.b}}], default: {allow: [{spiffeID: {type: "
+     "Exact, value: spiffe://d/a}}]}}]}",
      "spec.rules[0].matches: unknown field"},
     {"SectionNameWithRulesIsFine",
      "{targetRef: {kind: Dataplane, name: dp, sectionName: http},"
