@@ -56,17 +56,6 @@ bool setTime(ASN1_TIME* field, TimePoint t) {
   return ASN1_TIME_set(field, std::chrono::system_clock::to_time_t(t)) != nullptr;
 }
 
-bool setRandomSerial(X509* cert) {
-  unsigned char bytes[16];
-  bool zero = true;
-  while (zero) {
-    if (RAND_bytes(bytes, sizeof bytes) != 1) return false;
-    for (unsigned char b : bytes) zero = zero && b == 0;
-  }
-  std::unique_ptr<BIGNUM, BignumDeleter> bn(BN_bin2bn(bytes, sizeof bytes, nullptr));
-  return bn && BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert)) != nullptr;
-}
-
 bool addExtension(X509* cert, X509V3_CTX* ctx, int nid, const char* value) {
   X509_EXTENSION* ext = X509V3_EXT_nconf_nid(nullptr, ctx, nid, value);
   if (ext == nullptr) return false;
@@ -139,6 +128,17 @@ bool asn1TimeToPoint(const ASN1_TIME* time, TimePoint& out) {
 }
 
 }  // namespace
+
+bool setRandomSerial(X509* cert) {
+  unsigned char bytes[16];
+  bool zero = true;
+  while (zero) {
+    if (RAND_bytes(bytes, sizeof bytes) != 1) return false;
+    for (unsigned char b : bytes) zero = zero && b == 0;
+  }
+  std::unique_ptr<BIGNUM, BignumDeleter> bn(BN_bin2bn(bytes, sizeof bytes, nullptr));
+  return bn && BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert)) != nullptr;
+}
 
 std::string takeOpensslError(const std::string& fallback) {
   unsigned long last = 0;

@@ -46,6 +46,9 @@ std::vector<std::string> certSans(X509* cert);
 // Validity bounds; false when the certificate's times cannot be read.
 bool certValidity(const X509* cert, TimePoint& notBefore, TimePoint& notAfter);
 
+// Sets a random, non-zero 128-bit serial number (RFC 5280: positive, at most 20 octets).
+bool setRandomSerial(X509* cert);
+
 struct CertSpec {
   std::string commonName;
   bool isCa = false;              // CA: CA:TRUE pathlen:0, keyCertSign+cRLSign, self-signed
