@@ -19,6 +19,12 @@ Json DataplaneInsight::toJson() const {
     j["lastRejection"] = nullptr;
   }
   j["certificateExpiry"] = orNull(certificateExpiry);
+  if (certificateExpiry) {
+    j["mTLS"] = {{"certificateExpirationTime", *certificateExpiry},
+                 {"issuedBackend", orNull(certificateBackend)},
+                 {"lastCertificateRegeneration", orNull(lastCertificateRegeneration)},
+                 {"certificateRegenerations", certificateRegenerations}};
+  }
   j["subscriptions"] = Json::array();
   if (streamId) {
     j["subscriptions"].push_back({{"id", *streamId},

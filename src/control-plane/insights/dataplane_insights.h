@@ -30,6 +30,10 @@ struct DataplaneInsight {
   std::optional<std::string> configVersionAcked;
   std::optional<Rejection> lastRejection;
   std::optional<std::string> certificateExpiry;
+  // Workload certificates issued (Kuma's `mTLS` insight): by which backend, how many, the last.
+  std::optional<std::string> certificateBackend;
+  std::optional<std::string> lastCertificateRegeneration;
+  uint64_t certificateRegenerations = 0;
   // The current (or last) discovery stream: Kuma's `subscriptions[].status.total`.
   std::optional<std::string> streamId;
   uint64_t responsesSent = 0;

@@ -22,13 +22,14 @@ constexpr size_t kMaxBatch = 256;
 
 ConfigSyncer::ConfigSyncer(store::Store& store, DataplaneInsights& insights, int debounceMs,
                            int maxDelayMs, bool requireToken, int startupGraceMs,
-                           Authenticator authenticate)
+                           Authenticator authenticate, MeshSecurityLoader securityOf)
     : store_(store),
       insights_(insights),
       debounceMs_(debounceMs),
       maxDelayMs_(maxDelayMs),
       requireToken_(requireToken),
       authenticate_(std::move(authenticate)),
+      securityOf_(std::move(securityOf)),
       graceEnd_(Clock::now() + std::chrono::milliseconds(startupGraceMs)) {
   subscription_ = store_.subscribe([this](const store::ChangeEvent& e) { post(Changed{e.key}); });
   thread_ = std::thread([this] { run(); });
@@ -328,6 +329,11 @@ const std::vector<policy_matching::PolicyInput>& ConfigSyncer::policiesOf(const 
   return *m.policies;
 }
 
+const MeshSecurity& ConfigSyncer::securityOf(const std::string& mesh, MeshState& m) {
+  if (!m.security) m.security = securityOf_ ? securityOf_(mesh) : MeshSecurity{};
+  return *m.security;
+}
+
 void ConfigSyncer::markDirty(const std::string& mesh, const std::string& name) {
   if (connected_.count({mesh, name})) dirty_[mesh].insert(name);
 }
@@ -345,7 +351,11 @@ void ConfigSyncer::markMesh(const std::string& mesh) {
 void ConfigSyncer::handle(Changed& c) {
   const store::Key& key = c.key;
   if (key.type == "Mesh") {
-    if (!store_.get(key).record) meshes_.erase(key.name);
+    if (!store_.get(key).record) {
+      meshes_.erase(key.name);
+    } else if (auto it = meshes_.find(key.name); it != meshes_.end()) {
+      it->second.security.reset();
+    }
     markMesh(key.name);
     return;
   }
@@ -387,20 +397,22 @@ void ConfigSyncer::regenerateDirty() {
     MeshState& m = meshState(mesh);
     const MeshView& view = viewOf(mesh, m);
     const auto& policies = policiesOf(mesh, m);
+    const MeshSecurity& security = securityOf(mesh, m);
     OutboundCache cache;  // proxies reaching the same service share its cluster's work
     for (const auto& name : names) {
       auto it = connected_.find({mesh, name});
-      if (it != connected_.end()) push(*it->second, m, view, policies, &cache);
+      if (it != connected_.end()) push(*it->second, m, view, policies, security, &cache);
     }
   }
 }
 
 void ConfigSyncer::push(StreamHandle& stream, MeshState& m, const MeshView& view,
                         const std::vector<policy_matching::PolicyInput>& policies,
-                        OutboundCache* cache) {
+                        const MeshSecurity& security, OutboundCache* cache) {
   auto content = m.dataplanes.find(stream.name);
   if (content == m.dataplanes.end()) return;  // deleted while connected: nothing to generate
-  auto config = generateProxyConfig({stream.name, &content->second, &view, &policies, cache});
+  auto config =
+      generateProxyConfig({stream.name, &content->second, &view, &policies, cache, &security});
   std::string version = configVersion(config);
   if (version == stream.lastSentVersion) return;
   dpb::DiscoveryResponse response;

@@ -24,6 +24,7 @@
 #include "control-plane/insights/dataplane_insights.h"
 #include "control-plane/policy-matching/policy_input.h"
 #include "control-plane/store/store.h"
+#include "control-plane/xds/mesh_security.h"
 #include "control-plane/xds/mesh_view.h"
 #include "control-plane/xds/proxy_stream.h"
 
@@ -37,10 +38,14 @@ inline constexpr const char* kProxyConfigTypeUrl = "type.googleapis.com/braid.pr
 using Authenticator = std::function<bool(const std::string& token, std::string& mesh,
                                          std::string& name, std::string& error)>;
 
+// A mesh's mTLS settings and trusted roots (from the Mesh resource and the mesh CA).
+using MeshSecurityLoader = std::function<MeshSecurity(const std::string& mesh)>;
+
 class ConfigSyncer {
  public:
   ConfigSyncer(store::Store& store, DataplaneInsights& insights, int debounceMs, int maxDelayMs,
-               bool requireToken, int startupGraceMs, Authenticator authenticate = {});
+               bool requireToken, int startupGraceMs, Authenticator authenticate = {},
+               MeshSecurityLoader securityOf = {});
   ~ConfigSyncer();
 
   // Called on gRPC threads and store writer threads; they only queue work.
@@ -84,6 +89,7 @@ class ConfigSyncer {
     std::map<std::string, std::set<std::string>> consumers;  // service → dataplane names
     std::optional<std::vector<policy_matching::PolicyInput>> policies;  // nullopt = reload
     std::unique_ptr<MeshView> view;                                     // null = rebuild
+    std::optional<MeshSecurity> security;                               // nullopt = reload
   };
   MeshState& meshState(const std::string& mesh, bool* loadedNow = nullptr);
   void setDataplane(MeshState& m, const std::string& name, std::optional<Json> content);
@@ -96,8 +102,9 @@ class ConfigSyncer {
   void endStartupGrace();
   void regenerateDirty();
   void push(StreamHandle& stream, MeshState& m, const MeshView& view,
-            const std::vector<policy_matching::PolicyInput>& policies,
+            const std::vector<policy_matching::PolicyInput>& policies, const MeshSecurity& security,
             OutboundCache* cache = nullptr);
+  const MeshSecurity& securityOf(const std::string& mesh, MeshState& m);
 
   store::Store& store_;
   DataplaneInsights& insights_;
@@ -105,6 +112,7 @@ class ConfigSyncer {
   const int maxDelayMs_;
   const bool requireToken_;
   const Authenticator authenticate_;
+  const MeshSecurityLoader securityOf_;
   const std::chrono::steady_clock::time_point graceEnd_;
   bool graceOver_ = false;  // syncer thread: the grace's end has been acted on
 

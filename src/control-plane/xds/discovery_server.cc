@@ -8,8 +8,11 @@
 #include <atomic>
 
 #include "braid/discovery/v1/discovery.grpc.pb.h"
+#include "common/log.h"
+#include "control-plane/ca/mesh_ca.h"
 #include "control-plane/xds/config_syncer.h"
 #include "control-plane/xds/generator.h"
+#include "control-plane/xds/identity_service.h"
 #include "control-plane/xds/mesh_policies.h"
 #include "control-plane/xds/mesh_view.h"
 #include "control-plane/xds/proxy_stream.h"
@@ -58,33 +61,56 @@ std::shared_ptr<grpc::ServerCredentials> serverCredentials(const DiscoveryServer
   return grpc::experimental::TlsServerCredentials(tls);
 }
 
+// A mesh's mTLS settings with the roots of every backend. A CA that cannot be loaded (a provided
+// file gone) leaves the roots empty: proxies then refuse the configuration and report why.
+MeshSecurity loadMeshSecurity(store::Store& store, ca::MeshCa& meshCa, const std::string& mesh) {
+  auto record = store.get({"Mesh", "", mesh});
+  if (!record.record) return {};
+  Json meshJson = Json::parse(record.record->content, nullptr, false);
+  MeshSecurity security = meshSecurityOf(meshJson);
+  if (!security.mtlsEnabled) return security;
+  std::string error;
+  if (!meshCa.trustedRoots(meshJson, security.trustedRootsPem, error)) {
+    log::error("cannot load the mesh's CA", {{"mesh", mesh}, {"error", error}});
+    security.trustedRootsPem.clear();
+  }
+  return security;
+}
+
 }  // namespace
 
 struct DiscoveryServer::Impl {
   store::Store& store;
   DataplaneInsights& insights;
   DiscoveryServerOptions options;
+  std::unique_ptr<ca::MeshCa> meshCa;
   std::unique_ptr<ConfigSyncer> syncer;
   std::unique_ptr<DiscoveryService> service;
+  std::unique_ptr<grpc::Service> identity;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
 };
 
 DiscoveryServer::DiscoveryServer(store::Store& store, DataplaneInsights& insights,
                                  DiscoveryServerOptions options)
-    : impl_(new Impl{store, insights, std::move(options), nullptr, nullptr, nullptr, 0}) {}
+    : impl_(new Impl{store, insights, std::move(options), std::make_unique<ca::MeshCa>(store),
+                     nullptr, nullptr, nullptr, nullptr, 0}) {}
 
 DiscoveryServer::~DiscoveryServer() { stop(); }
 
 bool DiscoveryServer::start(std::string& error) {
   Impl& s = *impl_;
-  s.syncer = std::make_unique<ConfigSyncer>(s.store, s.insights, s.options.debounceMs,
-                                            s.options.maxDelayMs, s.options.requireToken,
-                                            s.options.startupGraceMs, s.options.authenticate);
+  s.syncer = std::make_unique<ConfigSyncer>(
+      s.store, s.insights, s.options.debounceMs, s.options.maxDelayMs, s.options.requireToken,
+      s.options.startupGraceMs, s.options.authenticate,
+      [&s](const std::string& mesh) { return loadMeshSecurity(s.store, *s.meshCa, mesh); });
   s.service = std::make_unique<DiscoveryService>(*s.syncer);
+  s.identity = makeIdentityService(s.store, s.insights, *s.meshCa, s.options.requireToken,
+                                   s.options.authenticate);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(s.options.address, serverCredentials(s.options), &s.port);
   builder.RegisterService(s.service.get());
+  builder.RegisterService(s.identity.get());
   // Detect proxies that vanished without closing their connection (host lost, network cut).
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 15000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
@@ -110,6 +136,7 @@ void DiscoveryServer::stop() {
   s.server.reset();
   s.syncer.reset();
   s.service.reset();
+  s.identity.reset();
 }
 
 std::optional<std::string> DiscoveryServer::configJsonFor(const std::string& mesh,
@@ -126,7 +153,8 @@ std::optional<std::string> DiscoveryServer::configJsonFor(const std::string& mes
     return !syncer || syncer->dataplaneOnline(mesh, dataplane);
   });
   auto policies = loadMeshPolicies(impl_->store, mesh);
-  auto config = generateProxyConfig({name, &it->second, &view, &policies});
+  MeshSecurity security = loadMeshSecurity(impl_->store, *impl_->meshCa, mesh);
+  auto config = generateProxyConfig({name, &it->second, &view, &policies, nullptr, &security});
   return "{\"version\":\"" + configVersion(config) + "\",\"config\":" + configToJson(config) + "}";
 }
 

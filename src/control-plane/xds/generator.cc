@@ -53,9 +53,41 @@ pb::Listener* addTcpListener(pb::ProxyConfig& config, pb::Listener::Direction di
   return listener;
 }
 
-void addInbounds(const Json& networking, pb::ProxyConfig& config, std::set<std::string>& clusters) {
-  std::string dataplaneAddress = stringAt(networking, "address");
+bool mtlsOn(const GeneratorInput& input) {
+  return input.security != nullptr && input.security->mtlsEnabled;
+}
+
+void addMtls(const GeneratorInput& input, const Json& networking, pb::ProxyConfig& config) {
+  if (!mtlsOn(input)) return;
+  pb::Mtls* mtls = config.mutable_mtls();
+  mtls->set_backend(input.security->backend);
+  mtls->set_trust_domain(input.mesh->mesh());
+  for (const auto& root : input.security->trustedRootsPem) mtls->add_trusted_roots_pem(root);
+  std::set<std::string> seen;
   for (const auto& inbound : arrayAt(networking, "inbound")) {
+    if (stringAt(inbound, "state") == "Ignored") continue;
+    auto tags = tagsOf(inbound);
+    if (seen.insert(tags[kServiceTag]).second) config.add_identities(tags[kServiceTag]);
+  }
+}
+
+void secureInbound(const GeneratorInput& input, const policy_matching::MatchedPolicies& matched,
+                   size_t inboundIndex, const std::string& service, pb::Listener& listener) {
+  if (!mtlsOn(input)) return;
+  pb::InboundSecurity* security = listener.mutable_security();
+  security->set_mode(input.security->mode);
+  security->set_identity(service);
+  security->set_enforce_permissions(true);
+  compilePermissions(matched, inboundIndex, input.mesh->mesh(), *security);
+}
+
+void addInbounds(const GeneratorInput& input, const Json& networking,
+                 const policy_matching::MatchedPolicies& matched, pb::ProxyConfig& config,
+                 std::set<std::string>& clusters) {
+  std::string dataplaneAddress = stringAt(networking, "address");
+  const Json& inbounds = arrayAt(networking, "inbound");
+  for (size_t index = 0; index < inbounds.size(); ++index) {
+    const Json& inbound = inbounds[index];
     if (stringAt(inbound, "state") == "Ignored") continue;
     auto tags = tagsOf(inbound);
     std::string ip = stringAt(inbound, "address", dataplaneAddress);
@@ -64,7 +96,9 @@ void addInbounds(const Json& networking, pb::ProxyConfig& config, std::set<std::
     std::string serviceIp = stringAt(inbound, "serviceAddress", ip);
     std::string cluster = "localhost:" + std::to_string(servicePort);
     std::string protocol = lowerCase(tags.count(kProtocolTag) ? tags[kProtocolTag] : "tcp");
-    addTcpListener(config, pb::Listener::INBOUND, ip, port, tags[kServiceTag], protocol, cluster);
+    pb::Listener* listener = addTcpListener(config, pb::Listener::INBOUND, ip, port,
+                                            tags[kServiceTag], protocol, cluster);
+    secureInbound(input, matched, index, tags[kServiceTag], *listener);
     if (!clusters.insert(cluster).second) continue;
     pb::Cluster* c = config.add_clusters();
     c->set_name(cluster);
@@ -122,11 +156,12 @@ OutboundCache::Entry outboundEntry(const MeshView& mesh,
   return entry;
 }
 
-void addOutbounds(const Json& networking, const MeshView& mesh,
-                  const policy_matching::MatchedPolicies& matched, OutboundCache* cache,
-                  pb::ProxyConfig& config, std::set<std::string>& clusters) {
+void addOutbounds(const GeneratorInput& input, const Json& networking,
+                  const policy_matching::MatchedPolicies& matched, pb::ProxyConfig& config,
+                  std::set<std::string>& clusters) {
+  const MeshView& mesh = *input.mesh;
   OutboundCache local;
-  if (!cache) cache = &local;
+  OutboundCache* cache = input.cache ? input.cache : &local;
   for (const auto& outbound : arrayAt(networking, "outbound")) {
     auto tags = tagsOf(outbound);
     std::string ip = stringAt(outbound, "address", "127.0.0.1");
@@ -143,6 +178,13 @@ void addOutbounds(const Json& networking, const MeshView& mesh,
     pb::Cluster* c = config.add_clusters();
     *c = entry.cluster;
     c->set_connect_timeout_ms(connectTimeoutMs(matched, tags[kServiceTag]));
+    // A proxy without inbounds has no identity to present; STRICT peers will refuse it.
+    if (mtlsOn(input) && config.identities_size() > 0) {
+      pb::UpstreamTls* tls = c->mutable_tls();
+      tls->set_identity(config.identities(0));
+      tls->set_expected_san("spiffe://" + mesh.mesh() + "/" + tags[kServiceTag]);
+      tls->set_sni(meshSni(mesh.mesh(), tags));
+    }
   }
 }
 
@@ -165,13 +207,14 @@ pb::ProxyConfig generateProxyConfig(const GeneratorInput& input) {
   config.set_dataplane(input.name);
   const Json& networking = networkingOf(*input.dataplane);
   std::set<std::string> clusters;
-  addInbounds(networking, config, clusters);
   policy_matching::MatchedPolicies matched;
   if (input.policies && !input.policies->empty()) {
     matched = policy_matching::matchPolicies(
         policy_matching::makeDataplaneView(input.name, *input.dataplane), *input.policies);
   }
-  addOutbounds(networking, *input.mesh, matched, input.cache, config, clusters);
+  addMtls(input, networking, config);
+  addInbounds(input, networking, matched, config, clusters);
+  addOutbounds(input, networking, matched, config, clusters);
   return config;
 }
 

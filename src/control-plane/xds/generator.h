@@ -8,7 +8,10 @@
 // - one outbound listener per outbound → a cluster named after the outbound's tags holding every
 //   inbound in the mesh whose tags include them (healthy or not, flagged), reached at that
 //   dataplane's advertised address and inbound port; its connect timeout comes from the merged
-//   MeshTimeout `to` conf for that service (connectionTimeout), else Envoy's 5 s.
+//   MeshTimeout `to` conf for that service (connectionTimeout), else Envoy's 5 s;
+// - with mTLS: `mtls` (backend, trust domain, roots), `identities` (the inbounds' services),
+//   each inbound listener's mode, certificate and compiled MeshTrafficPermission rules, and each
+//   outbound cluster's client certificate, expected SAN and SNI.
 
 #include <map>
 #include <string>
@@ -16,6 +19,7 @@
 #include "braid/proxy/v1/config.pb.h"
 #include "common/json.h"
 #include "control-plane/policy-matching/policy_input.h"
+#include "control-plane/xds/mesh_security.h"
 #include "control-plane/xds/mesh_view.h"
 
 namespace braid::xds {
@@ -37,6 +41,7 @@ struct GeneratorInput {
   const MeshView* mesh = nullptr;
   const std::vector<policy_matching::PolicyInput>* policies = nullptr;  // the mesh's; may be null
   OutboundCache* cache = nullptr;                                       // optional
+  const MeshSecurity* security = nullptr;  // null or mtlsEnabled false: plaintext
 };
 
 braid::proxy::v1::ProxyConfig generateProxyConfig(const GeneratorInput& input);

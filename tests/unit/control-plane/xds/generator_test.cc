@@ -15,6 +15,7 @@ struct Mesh {
   std::string proxy;                       // the first document's name
   std::map<std::string, Json> dataplanes;  // name → stored content
   std::vector<policy_matching::PolicyInput> policies;
+  MeshSecurity security;  // from a Mesh document, with a stand-in "ROOT(<backend>)" per backend
 };
 
 Mesh loadMesh(const std::filesystem::path& file) {
@@ -26,6 +27,16 @@ Mesh loadMesh(const std::filesystem::path& file) {
     EXPECT_TRUE(parsed.errors.empty()) << file << ": " << parsed.errors.toString();
     if (!parsed.resource) continue;
     const Resource& r = *parsed.resource;
+    if (r.type->name == "Mesh") {
+      mesh.security = meshSecurityOf(r.content);
+      if (r.content.contains("mtls") && r.content.at("mtls").contains("backends")) {
+        for (const auto& backend : r.content.at("mtls").at("backends")) {
+          mesh.security.trustedRootsPem.push_back("ROOT(" + backend.at("name").get<std::string>() +
+                                                  ")");
+        }
+      }
+      continue;
+    }
     if (r.type->name != "Dataplane") {
       mesh.policies.push_back({r.type->name, r.name, r.body()});
       continue;
@@ -38,7 +49,8 @@ Mesh loadMesh(const std::filesystem::path& file) {
 
 proxy::v1::ProxyConfig generate(const Mesh& mesh) {
   MeshView view("default", mesh.dataplanes);
-  return generateProxyConfig({mesh.proxy, &mesh.dataplanes.at(mesh.proxy), &view, &mesh.policies});
+  return generateProxyConfig({mesh.proxy, &mesh.dataplanes.at(mesh.proxy), &view, &mesh.policies,
+                              nullptr, &mesh.security});
 }
 
 TEST(GeneratorGolden, EveryCaseMatchesItsGoldenFile) {
