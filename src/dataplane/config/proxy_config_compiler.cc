@@ -74,7 +74,105 @@ void compileCluster(const pb::Cluster& in, Snapshot& snapshot, Problems& problem
     endpoint.origin = e.origin();
     cluster.endpoints.push_back(std::move(endpoint));
   }
+  if (in.has_tls()) {
+    if (!snapshot.mtls.enabled) problems.add(where + ": tls is set but the mesh has no mtls");
+    if (in.tls().identity().empty() || in.tls().expected_san().empty()) {
+      problems.add(where + ": tls needs an identity and an expected_san");
+    }
+    cluster.tls.enabled = true;
+    cluster.tls.identity = in.tls().identity();
+    cluster.tls.expectedSan = in.tls().expected_san();
+    cluster.tls.sni = in.tls().sni();
+  }
   snapshot.clusters.emplace(cluster.name, std::move(cluster));
+}
+
+bool compileTlsMode(pb::TlsMode in, TlsMode& out) {
+  switch (in) {
+    case pb::TLS_DISABLED:
+      out = TlsMode::kDisabled;
+      return true;
+    case pb::STRICT:
+      out = TlsMode::kStrict;
+      return true;
+    case pb::PERMISSIVE:
+      out = TlsMode::kPermissive;
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool compilePermission(const pb::Permission& in, PermissionRule& out) {
+  switch (in.principal_case()) {
+    case pb::Permission::kAny:
+      out.match = PermissionRule::Match::kAny;
+      break;
+    case pb::Permission::kExact:
+      out.match = PermissionRule::Match::kExact;
+      out.value = in.exact();
+      break;
+    case pb::Permission::kPrefix:
+      out.match = PermissionRule::Match::kPrefix;
+      out.value = in.prefix();
+      break;
+    default:
+      return false;
+  }
+  switch (in.action()) {
+    case pb::Permission::ALLOW:
+      out.action = PermissionAction::kAllow;
+      break;
+    case pb::Permission::DENY:
+      out.action = PermissionAction::kDeny;
+      break;
+    case pb::Permission::ALLOW_WITH_SHADOW_DENY:
+      out.action = PermissionAction::kAllowWithShadowDeny;
+      break;
+    default:
+      return false;
+  }
+  out.policy = in.policy();
+  return true;
+}
+
+void compileSecurity(const pb::InboundSecurity& in, const Snapshot& snapshot,
+                     const std::string& where, InboundSecurity& out, Problems& problems) {
+  if (!compileTlsMode(in.mode(), out.mode)) {
+    problems.add(where + ": unknown tls mode " + std::to_string(in.mode()));
+  }
+  if (out.mode != TlsMode::kDisabled) {
+    if (!snapshot.mtls.enabled) problems.add(where + ": tls is on but the mesh has no mtls");
+    if (in.identity().empty()) problems.add(where + ": tls needs an identity");
+  }
+  out.identity = in.identity();
+  out.enforcePermissions = in.enforce_permissions();
+  for (int i = 0; i < in.permissions_size(); ++i) {
+    PermissionRule rule;
+    if (!compilePermission(in.permissions(i), rule)) {
+      problems.add(where + ": permission[" + std::to_string(i) +
+                   "] has no principal or an unknown action");
+      continue;
+    }
+    out.rules.push_back(std::move(rule));
+  }
+}
+
+void compileMtls(const pb::ProxyConfig& config, Snapshot& snapshot, Problems& problems) {
+  if (!config.has_mtls()) {
+    if (config.identities_size() > 0) problems.add("identities are set but the mesh has no mtls");
+    return;
+  }
+  const pb::Mtls& in = config.mtls();
+  snapshot.mtls.enabled = true;
+  snapshot.mtls.backend = in.backend();
+  snapshot.mtls.trustDomain = in.trust_domain();
+  snapshot.mtls.trustedRootsPem.assign(in.trusted_roots_pem().begin(),
+                                       in.trusted_roots_pem().end());
+  if (in.backend().empty()) problems.add("mtls: backend is empty");
+  if (in.trust_domain().empty()) problems.add("mtls: trust_domain is empty");
+  if (in.trusted_roots_pem_size() == 0) problems.add("mtls: no trusted roots");
+  snapshot.identities.assign(config.identities().begin(), config.identities().end());
 }
 
 void compileListener(const pb::Listener& in, Snapshot& snapshot, std::set<std::string>& names,
@@ -101,6 +199,13 @@ void compileListener(const pb::Listener& in, Snapshot& snapshot, std::set<std::s
   }
   listener.cluster = tcp.cluster();
   listener.statPrefix = tcp.stat_prefix().empty() ? tcp.cluster() : tcp.stat_prefix();
+  listener.protocol = in.protocol().empty() ? "tcp" : in.protocol();
+  if (in.has_security()) {
+    if (listener.direction != Direction::kInbound) {
+      problems.add(where + ": security is for inbound listeners only");
+    }
+    compileSecurity(in.security(), snapshot, where, listener.security, problems);
+  }
   snapshot.listeners.push_back(std::move(listener));
 }
 
@@ -110,11 +215,27 @@ CompileResult compileProxyConfig(const pb::ProxyConfig& config, const std::strin
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->version = version;
   Problems problems;
+  compileMtls(config, *snapshot, problems);
   for (const auto& cluster : config.clusters()) compileCluster(cluster, *snapshot, problems);
   std::set<std::string> names;
   std::set<std::pair<std::string, uint16_t>> addresses;
   for (const auto& listener : config.listeners()) {
     compileListener(listener, *snapshot, names, addresses, problems);
+  }
+  // Every certificate a listener or cluster presents must be one the proxy asks the CP for.
+  std::set<std::string> identities(snapshot->identities.begin(), snapshot->identities.end());
+  for (const auto& listener : snapshot->listeners) {
+    const auto& identity = listener.security.identity;
+    if (listener.security.mode != TlsMode::kDisabled && !identities.count(identity)) {
+      problems.add("listener " + listener.name + ": identity '" + identity +
+                   "' is not among the proxy's identities");
+    }
+  }
+  for (const auto& [name, cluster] : snapshot->clusters) {
+    if (cluster.tls.enabled && !identities.count(cluster.tls.identity)) {
+      problems.add("cluster " + name + ": identity '" + cluster.tls.identity +
+                   "' is not among the proxy's identities");
+    }
   }
   if (problems.any()) return {nullptr, problems.text()};
   return {std::move(snapshot), ""};
