@@ -67,6 +67,7 @@ MeshSecurity loadMeshSecurity(store::Store& store, ca::MeshCa& meshCa, const std
   auto record = store.get({"Mesh", "", mesh});
   if (!record.record) return {};
   Json meshJson = Json::parse(record.record->content, nullptr, false);
+  if (meshJson.is_object()) meshJson["name"] = mesh;  // the store keeps it in the key
   MeshSecurity security = meshSecurityOf(meshJson);
   if (!security.mtlsEnabled) return security;
   std::string error;

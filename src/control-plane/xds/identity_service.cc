@@ -72,6 +72,7 @@ class IdentityService final : public dpb::IdentityService::CallbackService {
       return {grpc::StatusCode::FAILED_PRECONDITION, "mesh " + mesh + " does not exist"};
     }
     Json meshJson = Json::parse(meshRecord.record->content, nullptr, false);
+    if (meshJson.is_object()) meshJson["name"] = mesh;  // the store keeps it in the key
     Json content = Json::parse(dataplane.record->content, nullptr, false);
     std::vector<std::string> services = MeshView::servicesOf(content);
     if (services.empty()) {

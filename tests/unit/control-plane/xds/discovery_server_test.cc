@@ -4,6 +4,8 @@
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include <condition_variable>
 #include <deque>
@@ -12,6 +14,7 @@
 #include <thread>
 
 #include "braid/discovery/v1/discovery.grpc.pb.h"
+#include "braid/discovery/v1/identity.grpc.pb.h"
 #include "braid/proxy/v1/config.pb.h"
 #include "control-plane/ca/cp_tls.h"
 
@@ -392,6 +395,139 @@ TEST_F(DiscoveryServerTest, ConfigJsonForGeneratesFromTheStore) {
   ASSERT_TRUE(json);
   EXPECT_NE(json->find("\"inbound:127.0.0.1:1\""), std::string::npos) << *json;
   EXPECT_FALSE(server_->configJsonFor("default", "absent"));
+}
+
+}  // namespace
+}  // namespace braid::xds
+
+namespace braid::xds {
+namespace {
+
+// A P-256 CSR that asks for `uriSan` (and a DNS name): the CP must ignore both.
+std::string csrAskingFor(const std::string& uriSan) {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509_REQ* req = X509_REQ_new();
+  X509_REQ_set_pubkey(req, key);
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, nullptr, nullptr, req, nullptr, 0);
+  std::string sans = "URI:" + uriSan + ",DNS:admin.example.com";
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, sans.c_str());
+  STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
+  sk_X509_EXTENSION_push(exts, ext);
+  X509_REQ_add_extensions(req, exts);
+  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  X509_REQ_sign(req, key, EVP_sha256());
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509_REQ(bio, req);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<size_t>(n));
+  BIO_free(bio);
+  X509_REQ_free(req);
+  EVP_PKEY_free(key);
+  return pem;
+}
+
+std::vector<std::string> uriSans(const std::string& certPem) {
+  BIO* bio = BIO_new_mem_buf(certPem.data(), static_cast<int>(certPem.size()));
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  std::vector<std::string> out;
+  if (!cert) return out;
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    if (name->type != GEN_URI) continue;
+    const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;
+    out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
+                     static_cast<size_t>(ASN1_STRING_length(uri)));
+  }
+  GENERAL_NAMES_free(names);
+  X509_free(cert);
+  return out;
+}
+
+TEST_F(DiscoveryServerTest, IssuesTheCallersOwnIdentityWhateverTheCsrAsksFor) {
+  server_.reset();
+  ASSERT_FALSE(store_
+                   ->put({"Mesh", "", "default"},
+                         R"({"mtls":{"enabledBackend":"ca-1","backends":[{"name":"ca-1",)"
+                         R"("type":"builtin","dpCert":{"rotation":{"expiration":"1h"}}}]}})",
+                         std::nullopt)
+                   .error);
+  DiscoveryServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.serverCertPem = tls_.serverCertPem;
+  options.serverKeyPem = tls_.serverKeyPem;
+  options.requireToken = true;
+  options.authenticate = [](const std::string& token, std::string& mesh, std::string& name,
+                            std::string& error) {
+    if (token.rfind("token-of-", 0) != 0) {
+      error = "bad signature";
+      return false;
+    }
+    mesh = "default";
+    name = token.substr(9);
+    return true;
+  };
+  server_ = std::make_unique<DiscoveryServer>(*store_, insights_, options);
+  std::string error;
+  ASSERT_TRUE(server_->start(error)) << error;
+  std::string target = "127.0.0.1:" + std::to_string(server_->port());
+  FakeProxy proxy(target, tls_.caCertPem, "token-of-web-1");
+  proxy.hello(dataplaneYaml("web-1", 10001, "web", "backend"));
+  auto first = proxy.next(5s);
+  ASSERT_TRUE(first);
+  auto config = unpack(*first);
+  ASSERT_TRUE(config.has_mtls());
+  EXPECT_EQ(config.mtls().backend(), "ca-1");
+  EXPECT_EQ(config.mtls().trusted_roots_pem_size(), 1);
+  ASSERT_EQ(config.identities_size(), 1);
+  EXPECT_EQ(config.identities(0), "web");
+  EXPECT_EQ(config.listeners(0).security().mode(), proxy::v1::STRICT);
+  EXPECT_EQ(config.listeners(0).security().permissions_size(), 0);  // no permission: deny all
+  EXPECT_EQ(config.clusters(1).tls().expected_san(), "spiffe://default/backend");
+
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = tls_.caCertPem;
+  auto stub = dpb::IdentityService::NewStub(grpc::CreateChannel(target, grpc::SslCredentials(tls)));
+  auto issue = [&](const std::string& token, const std::string& name,
+                   dpb::CertificateResponse& response) {
+    grpc::ClientContext context;
+    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+    dpb::CertificateRequest request;
+    request.set_mesh("default");
+    request.set_dataplane(name);
+    request.set_csr_pem(csrAskingFor("spiffe://default/admin"));
+    return stub->IssueCertificates(&context, request, &response);
+  };
+  dpb::CertificateResponse response;
+  auto status = issue("token-of-web-1", "web-1", response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.backend(), "ca-1");
+  ASSERT_EQ(response.certificates_size(), 1);
+  EXPECT_EQ(response.certificates(0).service(), "web");
+  EXPECT_EQ(uriSans(response.certificates(0).cert_chain_pem()),
+            (std::vector<std::string>{"spiffe://default/web"}));
+  EXPECT_NEAR(static_cast<double>(response.not_after_unix() - response.not_before_unix()),
+              3600 + 60, 5);
+  auto insight = insights_.get("default", "web-1");
+  EXPECT_EQ(insight.certificateBackend, "ca-1");
+  EXPECT_EQ(insight.certificateRegenerations, 1u);
+  EXPECT_TRUE(insight.certificateExpiry.has_value());
+
+  dpb::CertificateResponse refused;
+  status = issue("token-of-web-2", "web-1", refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(refused.certificates_size(), 0);
+  status = issue("", "web-1", refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  status = issue("token-of-web-3", "web-3", refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("not registered"), std::string::npos);
+  EXPECT_EQ(insights_.get("default", "web-1").certificateRegenerations, 1u);
 }
 
 }  // namespace
