@@ -55,6 +55,24 @@ std::string Stats::renderPrometheus() const {
        &ListenerCounters::bytesReceived},
       {"braid_dp_listener_bytes_sent_total", "counter", "Bytes written to downstream.",
        &ListenerCounters::bytesSent},
+      {"braid_dp_listener_ssl_handshakes_total", "counter",
+       "TLS handshakes completed with a valid client SVID.", &ListenerCounters::sslHandshakes},
+      {"braid_dp_listener_ssl_handshake_errors_total", "counter",
+       "TLS handshakes that failed or whose client certificate is no valid SVID.",
+       &ListenerCounters::sslHandshakeErrors},
+      {"braid_dp_listener_ssl_no_certificate_total", "counter",
+       "TLS handshakes where the client presented no certificate.",
+       &ListenerCounters::sslNoCertificate},
+      {"braid_dp_listener_ssl_identity_missing_total", "counter",
+       "Connections closed because this proxy has no certificate for the inbound yet.",
+       &ListenerCounters::sslIdentityMissing},
+      {"braid_dp_listener_rbac_allowed_total", "counter",
+       "Connections allowed by MeshTrafficPermission.", &ListenerCounters::rbacAllowed},
+      {"braid_dp_listener_rbac_denied_total", "counter",
+       "Connections denied by MeshTrafficPermission.", &ListenerCounters::rbacDenied},
+      {"braid_dp_listener_rbac_shadow_denied_total", "counter",
+       "Connections allowed that a shadow (AllowWithShadowDeny) rule would deny.",
+       &ListenerCounters::rbacShadowDenied},
   };
   static const std::vector<Family<ClusterCounters>> kCluster = {
       {"braid_dp_cluster_upstream_connections_total", "counter", "Upstream connection attempts.",
@@ -73,6 +91,12 @@ std::string Stats::renderPrometheus() const {
       {"braid_dp_cluster_no_healthy_endpoint_total", "counter",
        "Connections closed because the cluster had no healthy endpoint.",
        &ClusterCounters::noHealthyEndpoint},
+      {"braid_dp_cluster_upstream_ssl_handshake_errors_total", "counter",
+       "Upstream TLS handshakes that failed or met an unexpected server certificate.",
+       &ClusterCounters::upstreamSslHandshakeErrors},
+      {"braid_dp_cluster_upstream_ssl_session_reused_total", "counter",
+       "Upstream TLS handshakes that resumed a session.",
+       &ClusterCounters::upstreamSslSessionReused},
   };
   std::string out;
   std::lock_guard lock(mutex_);

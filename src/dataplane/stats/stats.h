@@ -16,6 +16,14 @@ struct alignas(64) ListenerCounters {
   std::atomic<uint64_t> connectionsActive{0};
   std::atomic<uint64_t> bytesReceived{0};  // from downstream
   std::atomic<uint64_t> bytesSent{0};      // to downstream
+  // mTLS inbounds (CONTRACT §6).
+  std::atomic<uint64_t> sslHandshakes{0};       // completed and verified
+  std::atomic<uint64_t> sslHandshakeErrors{0};  // failed, or the peer is no valid SVID
+  std::atomic<uint64_t> sslNoCertificate{0};    // the client presented no certificate
+  std::atomic<uint64_t> sslIdentityMissing{0};  // closed: no certificate of ours to present
+  std::atomic<uint64_t> rbacAllowed{0};
+  std::atomic<uint64_t> rbacDenied{0};
+  std::atomic<uint64_t> rbacShadowDenied{0};  // allowed, but a shadow rule would deny
 };
 
 // Counters of one cluster (all its endpoints).
@@ -27,6 +35,10 @@ struct alignas(64) ClusterCounters {
   std::atomic<uint64_t> bytesSent{0};        // to upstream
   std::atomic<uint64_t> bytesReceived{0};    // from upstream
   std::atomic<uint64_t> noHealthyEndpoint{0};
+  // mTLS to other proxies: failed handshakes (bad or unexpected server certificate included),
+  // also counted in connectFailures; handshakes that resumed a session.
+  std::atomic<uint64_t> upstreamSslHandshakeErrors{0};
+  std::atomic<uint64_t> upstreamSslSessionReused{0};
 };
 
 // The proxy's statistics, thread-safe. Counters are keyed by listener / cluster name and live as
