@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <stdexcept>
 
+#include "dataplane/network/tls_transport.h"
+
 namespace braid::dataplane::network {
 namespace {
 
@@ -36,19 +38,30 @@ StreamSocket::~StreamSocket() {
   event_free(readEvent_);
   event_free(writeEvent_);
   evbuffer_free(output_);
+  tls_.reset();  // before the descriptor closes
 }
 
 void StreamSocket::onRead(int, short, void* arg) {
   auto* self = static_cast<StreamSocket*>(arg);
+  if (self->tls_) [[unlikely]] {
+    self->onTlsEvent(true);
+    return;
+  }
   self->handler_.onReadable(*self);
 }
 
 void StreamSocket::onWrite(int, short, void* arg) {
   auto* self = static_cast<StreamSocket*>(arg);
+  if (self->tls_) [[unlikely]] {
+    self->onTlsEvent(false);
+    return;
+  }
   self->handler_.onWritable(*self);
 }
 
 StreamSocket::Io StreamSocket::readInto(evbuffer* into, size_t max, size_t& count) {
+  if (tls_) [[unlikely]]
+    return readTls(into, max, count);
   count = 0;
   // Reserve the space in the destination and let the kernel fill it: one buffer allocation at
   // most, no copy. (evbuffer_read would also ask FIONREAD first and cap reads at 4 KiB.)
@@ -145,6 +158,8 @@ StreamSocket::Io StreamSocket::flushPipe(size_t& count) {
 }
 
 StreamSocket::Io StreamSocket::flush(size_t& count) {
+  if (tls_) [[unlikely]]
+    return flushTls(count);
   count = 0;
   while (evbuffer_get_length(output_) > 0) {
     evbuffer_iovec chains[kMaxWriteChains];
@@ -191,6 +206,9 @@ StreamSocket::Io StreamSocket::flush(size_t& count) {
 
 bool StreamSocket::shutdownWrite() {
   writeClosed_ = true;
+  // The close_notify goes out right after the last bytes: the output is empty when this is
+  // called, so the socket has room for its few bytes.
+  if (tls_) tls_->shutdown();
   if (::shutdown(fd_.get(), SHUT_WR) != 0) {
     error_ = errno;
     return false;
@@ -201,6 +219,10 @@ bool StreamSocket::shutdownWrite() {
 void StreamSocket::setReadEnabled(bool enabled) {
   if (enabled == readEnabled_ || (enabled && readClosed_)) return;
   readEnabled_ = enabled;
+  if (tls_) [[unlikely]] {
+    syncTlsEvents(enabled);
+    return;
+  }
   if (enabled) {
     event_add(readEvent_, nullptr);
   } else {
@@ -211,6 +233,10 @@ void StreamSocket::setReadEnabled(bool enabled) {
 void StreamSocket::setWriteArmed(bool armed) {
   if (armed == writeArmed_) return;
   writeArmed_ = armed;
+  if (tls_) [[unlikely]] {
+    syncTlsEvents(false);
+    return;
+  }
   if (armed) {
     event_add(writeEvent_, nullptr);
   } else {
@@ -225,5 +251,196 @@ size_t StreamSocket::inputAvailable() const {
 }
 
 size_t StreamSocket::outputLength() const { return evbuffer_get_length(output_) + pipeBytes_; }
+
+}  // namespace braid::dataplane::network
+
+namespace braid::dataplane::network {
+
+StreamSocket::Io StreamSocket::peek(void* data, size_t size, size_t& count) {
+  count = 0;
+  ssize_t n;
+  do {
+    n = ::recv(fd_.get(), data, size, MSG_PEEK);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Io::kWouldBlock;
+    error_ = errno;
+    return Io::kError;
+  }
+  if (n == 0) return Io::kEof;
+  count = static_cast<size_t>(n);
+  return Io::kOk;
+}
+
+void StreamSocket::startTls(SSL* ssl) {
+  // Events go by what OpenSSL waits for too from here on; so far they follow the two flags.
+  readEventOn_ = readEnabled_;
+  writeEventOn_ = writeArmed_;
+  tls_ = std::make_unique<TlsTransport>(ssl, fd_.get());
+  handshaking_ = true;
+}
+
+SSL* StreamSocket::ssl() const { return tls_ ? tls_->ssl() : nullptr; }
+
+const std::string& StreamSocket::tlsError() const {
+  static const std::string kNone;
+  return tls_ ? tls_->error() : kNone;
+}
+
+bool StreamSocket::tlsNoPeerCertificate() const { return tls_ && tls_->noPeerCertificate(); }
+
+StreamSocket::Io StreamSocket::handshake() {
+  auto result = tls_->handshake();
+  handshakeWait_ = HandshakeWait::kNone;
+  Io io = Io::kError;
+  switch (result) {
+    case TlsTransport::Result::kOk:
+      handshaking_ = false;
+      io = Io::kOk;
+      break;
+    case TlsTransport::Result::kWantRead:
+      handshakeWait_ = HandshakeWait::kRead;
+      io = Io::kWouldBlock;
+      break;
+    case TlsTransport::Result::kWantWrite:
+      handshakeWait_ = HandshakeWait::kWrite;
+      io = Io::kWouldBlock;
+      break;
+    case TlsTransport::Result::kEof:
+    case TlsTransport::Result::kError:
+      break;
+  }
+  // Application bytes may have come with the handshake's last flight.
+  syncTlsEvents(io == Io::kOk);
+  return io;
+}
+
+void StreamSocket::onTlsEvent(bool readable) {
+  // One handler call per event: it may destroy this socket. What else is ready fires again
+  // (the events are level-triggered).
+  if (handshaking_) {
+    readable ? handler_.onReadable(*this) : handler_.onWritable(*this);
+    return;
+  }
+  if (readable) {
+    if (writeWantsRead_) {
+      writeWantsRead_ = false;
+      syncTlsEvents(false);
+      handler_.onWritable(*this);
+    } else if (readEnabled_) {
+      handler_.onReadable(*this);
+    }
+    return;
+  }
+  if (readWantsWrite_) {
+    readWantsWrite_ = false;
+    syncTlsEvents(false);
+    handler_.onReadable(*this);
+  } else if (writeArmed_) {
+    handler_.onWritable(*this);
+  }
+}
+
+void StreamSocket::syncTlsEvents(bool kick) {
+  bool wantRead = readEnabled_ || writeWantsRead_ || handshakeWait_ == HandshakeWait::kRead;
+  bool wantWrite = writeArmed_ || readWantsWrite_ || handshakeWait_ == HandshakeWait::kWrite;
+  if (wantRead != readEventOn_) {
+    readEventOn_ = wantRead;
+    wantRead ? event_add(readEvent_, nullptr) : event_del(readEvent_);
+  }
+  if (wantWrite != writeEventOn_) {
+    writeEventOn_ = wantWrite;
+    wantWrite ? event_add(writeEvent_, nullptr) : event_del(writeEvent_);
+  }
+  if (kick && readEnabled_ && !handshaking_ && (eofPending_ || tls_->hasPending())) {
+    event_active(readEvent_, EV_READ, 1);
+  }
+}
+
+StreamSocket::Io StreamSocket::readTls(evbuffer* into, size_t max, size_t& count) {
+  count = 0;
+  if (eofPending_) {
+    readClosed_ = true;
+    setReadEnabled(false);
+    return Io::kEof;
+  }
+  evbuffer_iovec space[2];
+  int chunks = evbuffer_reserve_space(into, static_cast<ev_ssize_t>(max), space, 2);
+  if (chunks <= 0) {
+    error_ = ENOMEM;
+    return Io::kError;
+  }
+  // SSL_read returns one record (16 KiB at most) per call: fill the space with several.
+  auto result = TlsTransport::Result::kOk;
+  int used = 0;
+  for (int i = 0; i < chunks && max > 0 && result == TlsTransport::Result::kOk; ++i) {
+    auto* base = static_cast<char*>(space[i].iov_base);
+    size_t limit = std::min(space[i].iov_len, max);
+    size_t filled = 0;
+    while (filled < limit) {
+      size_t n = 0;
+      result = tls_->read(base + filled, limit - filled, n);
+      if (result != TlsTransport::Result::kOk) break;
+      filled += n;
+    }
+    space[i].iov_len = filled;
+    max -= filled;
+    count += filled;
+    if (filled > 0) used = i + 1;
+  }
+  evbuffer_commit_space(into, space, used);
+  switch (result) {
+    case TlsTransport::Result::kOk:
+    case TlsTransport::Result::kWantRead:
+      break;
+    case TlsTransport::Result::kWantWrite:
+      readWantsWrite_ = true;
+      syncTlsEvents(false);
+      break;
+    case TlsTransport::Result::kEof:
+      if (count == 0) {
+        readClosed_ = true;
+        setReadEnabled(false);
+        return Io::kEof;
+      }
+      eofPending_ = true;  // reported by the next read, which the kick below brings
+      break;
+    case TlsTransport::Result::kError:
+      error_ = EPROTO;
+      return Io::kError;
+  }
+  if (count == 0) return Io::kWouldBlock;
+  syncTlsEvents(true);
+  return Io::kOk;
+}
+
+StreamSocket::Io StreamSocket::flushTls(size_t& count) {
+  count = 0;
+  writeWantsRead_ = false;
+  while (evbuffer_get_length(output_) > 0) {
+    evbuffer_iovec chain;
+    if (evbuffer_peek(output_, -1, nullptr, &chain, 1) < 1) break;
+    size_t written = 0;
+    auto result = tls_->write(chain.iov_base, chain.iov_len, written);
+    if (result == TlsTransport::Result::kOk) {
+      evbuffer_drain(output_, written);
+      count += written;
+      continue;
+    }
+    if (result == TlsTransport::Result::kWantWrite) break;
+    if (result == TlsTransport::Result::kWantRead) {
+      writeWantsRead_ = true;
+      break;
+    }
+    error_ = result == TlsTransport::Result::kEof ? EPIPE : EPROTO;
+    setWriteArmed(false);
+    return Io::kError;
+  }
+  bool remaining = evbuffer_get_length(output_) > 0;
+  // Waiting for readability instead: the socket is writable, so the write event would spin.
+  writeArmed_ = remaining && !writeWantsRead_;
+  syncTlsEvents(false);
+  return remaining ? Io::kWouldBlock : Io::kOk;
+}
 
 }  // namespace braid::dataplane::network
