@@ -23,9 +23,11 @@ std::string validateSnapshot(const Snapshot& snapshot) {
 }
 
 std::shared_ptr<const RuntimeConfig> buildRuntimeConfig(SnapshotPtr snapshot, Stats& stats,
-                                                        upstream::EndpointRegistry& endpoints) {
+                                                        upstream::EndpointRegistry& endpoints,
+                                                        tls::TlsContextsPtr tls) {
   auto config = std::make_shared<RuntimeConfig>();
   config->snapshot = std::move(snapshot);
+  config->tls = std::move(tls);
   for (const auto& [name, cluster] : config->snapshot->clusters) {
     upstream::ClusterRuntime runtime;
     runtime.config = &cluster;
@@ -40,6 +42,8 @@ std::shared_ptr<const RuntimeConfig> buildRuntimeConfig(SnapshotPtr snapshot, St
       resolved.counters = endpoints.get(name, resolved.key);
       runtime.endpoints.push_back(std::move(resolved));
     }
+    if (cluster.tls.enabled && config->tls)
+      runtime.tlsClient = config->tls->client(cluster.tls.identity);
     config->clusters.emplace(name, std::move(runtime));
   }
   for (const auto& listener : config->snapshot->listeners) {
@@ -49,6 +53,9 @@ std::shared_ptr<const RuntimeConfig> buildRuntimeConfig(SnapshotPtr snapshot, St
     runtime.addressKey = network::formatAddress(runtime.address);
     runtime.counters = stats.listener(listener.name);
     runtime.cluster = &config->clusters.at(listener.cluster);
+    if (listener.security.mode != TlsMode::kDisabled && config->tls) {
+      runtime.tlsServer = config->tls->server(listener.security.identity);
+    }
     config->listeners.push_back(std::move(runtime));
   }
   return config;

@@ -8,6 +8,7 @@
 #include "dataplane/config/snapshot.h"
 #include "dataplane/network/address.h"
 #include "dataplane/stats/stats.h"
+#include "dataplane/tls/tls_contexts.h"
 #include "dataplane/upstream/cluster_runtime.h"
 #include "dataplane/upstream/endpoint_registry.h"
 
@@ -19,12 +20,18 @@ struct ListenerRuntime {
   std::string addressKey;  // canonical "ip:port": listening sockets are kept by address
   std::shared_ptr<ListenerCounters> counters;
   const upstream::ClusterRuntime* cluster = nullptr;
+  // An inbound with TLS: the server context of config->security.identity; nullptr when this
+  // proxy has no certificate for it.
+  SSL_CTX* tlsServer = nullptr;
 };
 
 // A snapshot resolved on the main thread for the workers: addresses parsed, counters looked up.
 // Immutable once built; shared by every worker and by every connection that started under it.
 struct RuntimeConfig {
   SnapshotPtr snapshot;
+  // Built from the snapshot's mTLS settings and the workload identity; nullptr when mTLS is off
+  // or there is no identity yet. Declared before what points into it.
+  tls::TlsContextsPtr tls;
   std::map<std::string, upstream::ClusterRuntime> clusters;
   std::vector<ListenerRuntime> listeners;
 };
@@ -33,8 +40,10 @@ struct RuntimeConfig {
 // two listeners on one address, a listener whose cluster is missing. "" when none.
 std::string validateSnapshot(const Snapshot& snapshot);
 
-// Resolves a snapshot that passed validateSnapshot().
+// Resolves a snapshot that passed validateSnapshot(), with the TLS contexts built for it
+// (nullptr: none).
 std::shared_ptr<const RuntimeConfig> buildRuntimeConfig(SnapshotPtr snapshot, Stats& stats,
-                                                        upstream::EndpointRegistry& endpoints);
+                                                        upstream::EndpointRegistry& endpoints,
+                                                        tls::TlsContextsPtr tls = nullptr);
 
 }  // namespace braid::dataplane

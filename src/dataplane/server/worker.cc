@@ -92,10 +92,17 @@ void Worker::onFlushTimer() {
 void Worker::accept(const ActiveListener& listener, network::UniqueFd socket) {
   tcp_proxy::TcpProxySession* session = nullptr;
   tcp_proxy::SessionOwner& owner = *this;
+  const ListenerRuntime& runtime = *listener.route.listener;
+  tcp_proxy::SessionSecurity security;
+  if (runtime.config->security.mode != TlsMode::kDisabled) {
+    security.listener = runtime.config;
+    security.serverContext = runtime.tlsServer;
+  }
+  security.contexts = current_->runtime->tls.get();
   try {
     auto owned = std::make_unique<tcp_proxy::TcpProxySession>(
-        loop_.base(), std::move(socket), *listener.route.listener->counters,
-        *listener.route.balancer, current_, owner, limits_, pipes_.get());
+        loop_.base(), std::move(socket), *runtime.counters, *listener.route.balancer, current_,
+        owner, limits_, pipes_.get(), security);
     session = owned.get();
     sessions_.emplace(session, std::move(owned));
   } catch (const std::exception& e) {

@@ -35,8 +35,52 @@ void WorkerPool::onEveryWorker(const std::function<void(size_t)>& task) const {
 
 std::string WorkerPool::apply(SnapshotPtr next) {
   std::lock_guard lock(applyMutex_);
+  WorkloadIdentityPtr identity;
+  {
+    std::lock_guard currentLock(currentMutex_);
+    identity = identity_;
+  }
+  return applyLocked(std::move(next), identity);
+}
+
+std::string WorkerPool::setIdentity(WorkloadIdentityPtr identity) {
+  std::lock_guard lock(applyMutex_);
+  if (!identity) return "no identity";
+  SnapshotPtr snapshot = current();
+  if (snapshot) {
+    // The same snapshot again: nothing to bind, the workers switch to the new contexts.
+    if (std::string error = applyLocked(snapshot, identity); !error.empty()) return error;
+  } else {
+    // No configuration yet: check the key and certificates on their own.
+    std::string error;
+    if (!tls::TlsContexts::build(MtlsConfig{}, *identity, error)) return error;
+  }
+  std::lock_guard currentLock(currentMutex_);
+  identity_ = std::move(identity);
+  return "";
+}
+
+bool WorkerPool::identityReady() const {
+  std::lock_guard lock(currentMutex_);
+  if (!current_) return false;
+  const Snapshot& snapshot = *current_->snapshot;
+  if (!snapshot.mtls.enabled) return true;
+  if (!identity_) return false;
+  for (const auto& service : snapshot.identities) {
+    if (!identity_->certChainPemByService.contains(service)) return false;
+  }
+  return true;
+}
+
+std::string WorkerPool::applyLocked(SnapshotPtr next, const WorkloadIdentityPtr& identity) {
   if (!next) return "no snapshot";
   if (std::string error = validateSnapshot(*next); !error.empty()) return error;
+  tls::TlsContextsPtr contexts;
+  if (next->mtls.enabled && identity) {
+    std::string error;
+    contexts = tls::TlsContexts::build(next->mtls, *identity, error);
+    if (!contexts) return "mTLS: " + error;
+  }
 
   // Bind first: a failure must leave the running configuration as it is.
   std::map<std::string, std::vector<network::UniqueFd>> opened;  // address key → one per worker
@@ -58,7 +102,7 @@ std::string WorkerPool::apply(SnapshotPtr next) {
     }
   }
 
-  auto runtime = buildRuntimeConfig(std::move(next), stats_, endpoints_);
+  auto runtime = buildRuntimeConfig(std::move(next), stats_, endpoints_, std::move(contexts));
   onEveryWorker([&](size_t worker) {
     std::map<std::string, network::UniqueFd> sockets;
     for (auto& [key, perWorker] : opened) sockets.emplace(key, std::move(perWorker[worker]));

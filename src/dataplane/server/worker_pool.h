@@ -13,6 +13,7 @@
 #include "dataplane/filters/tcp_proxy/tcp_proxy_session.h"
 #include "dataplane/server/runtime_config.h"
 #include "dataplane/stats/stats.h"
+#include "dataplane/tls/workload_identity.h"
 #include "dataplane/upstream/endpoint_registry.h"
 
 namespace braid::dataplane {
@@ -36,9 +37,21 @@ class WorkerPool {
   // running snapshot untouched. Addresses already listening keep their sockets; addresses `next`
   // no longer has stop accepting, and their established connections carry on under the snapshot
   // they started with. Returns "" once every worker has switched. After stopListening() nothing
-  // is bound any more, but the snapshot still changes.
+  // is bound any more, but the snapshot still changes. With mTLS on, the TLS contexts are built
+  // from the snapshot's trusted roots and the latest identity (setIdentity); a root that does not
+  // parse refuses the snapshot ("mTLS: trusted root 2: …").
   std::string apply(SnapshotPtr next);
   SnapshotPtr current() const;
+
+  // Makes `identity` (key and certificates) the one new connections use: rebuilds the TLS
+  // contexts for the current snapshot and switches the workers; open connections keep theirs.
+  // On a PEM that does not parse, a certificate that does not match the key, … returns the error
+  // and keeps the previous identity. Kept whatever its backend: during a CA rotation the old
+  // identity serves until it is renewed.
+  std::string setIdentity(WorkloadIdentityPtr identity);
+  // True when the current snapshot has mTLS off, or the identity has a certificate for every
+  // service in snapshot->identities. False before the first snapshot.
+  bool identityReady() const;
 
   // Drain: closes every listening socket on every worker, for good; waits for the workers.
   void stopListening();
@@ -65,6 +78,8 @@ class WorkerPool {
   int workers() const { return static_cast<int>(workers_.size()); }
 
  private:
+  // apply() with applyMutex_ held and `identity` as the identity.
+  std::string applyLocked(SnapshotPtr next, const WorkloadIdentityPtr& identity);
   // Runs task(worker index) on every worker thread and waits for all of them.
   void onEveryWorker(const std::function<void(size_t)>& task) const;
 
@@ -73,7 +88,8 @@ class WorkerPool {
   std::mutex applyMutex_;  // one apply()/stopListening() at a time
   mutable std::mutex currentMutex_;
   std::shared_ptr<const RuntimeConfig> current_;
-  std::set<std::string> bound_;  // address keys every worker listens on
+  WorkloadIdentityPtr identity_;  // guarded by currentMutex_ (read by identityReady)
+  std::set<std::string> bound_;   // address keys every worker listens on
   bool draining_ = false;
   upstream::EndpointRegistry endpoints_;
 };

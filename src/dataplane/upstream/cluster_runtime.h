@@ -11,6 +11,8 @@
 #include "dataplane/network/address.h"
 #include "dataplane/stats/stats.h"
 
+typedef struct ssl_ctx_st SSL_CTX;
+
 namespace braid::dataplane::upstream {
 
 // Counters of one endpoint, shared by every worker (least-request reads `active`).
@@ -36,6 +38,9 @@ struct ClusterRuntime {
   const ClusterConfig* config = nullptr;
   std::shared_ptr<ClusterCounters> counters;
   std::vector<EndpointRuntime> endpoints;  // parallel to config->endpoints
+  // config->tls.enabled: the client context of config->tls.identity (owned by the
+  // RuntimeConfig's TLS contexts); nullptr when this proxy has no certificate for it.
+  SSL_CTX* tlsClient = nullptr;
 };
 
 }  // namespace braid::dataplane::upstream

@@ -1,8 +1,34 @@
 #include "dataplane/filters/tcp_proxy/tcp_proxy_session.h"
 
+#include <event2/buffer.h>
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <exception>
+
+#include "common/log.h"
+#include "dataplane/filters/tcp_proxy/deny_response.h"
+#include "dataplane/filters/tcp_proxy/permissions.h"
+#include "dataplane/tls/tls_contexts.h"
+
 namespace braid::dataplane::tcp_proxy {
 
 namespace {
+
+// PERMISSIVE: how long a caller may take to send the first bytes that tell TLS from plaintext.
+// Protocols where the server speaks first send nothing: they are plaintext after this.
+constexpr std::chrono::milliseconds kPeekTimeout{3000};
+// How often a caller that sent one byte of a possible TLS record is looked at again.
+constexpr std::chrono::milliseconds kPeekPoll{10};
+// A TLS client must complete its handshake within this.
+constexpr std::chrono::milliseconds kHandshakeTimeout{10000};
+// A denied HTTP caller: how long its request head may take, and how long the connection stays
+// open after the 403 for the caller to read it and close (closing first with unread input would
+// reset the connection and could lose the answer).
+constexpr std::chrono::milliseconds kDenyRequestTimeout{5000};
+constexpr std::chrono::milliseconds kDenyLinger{2000};
+// The request bytes looked at before answering regardless.
+constexpr size_t kDenyMaxRequest = 64 * 1024;
 
 void add(std::atomic<uint64_t>& counter, uint64_t& pending) {
   if (pending == 0) return;
@@ -20,7 +46,8 @@ void decrement(std::atomic<uint64_t>& counter) { counter.fetch_sub(1, std::memor
 TcpProxySession::TcpProxySession(event_base* base, network::UniqueFd downstream,
                                  ListenerCounters& listener, upstream::LoadBalancer& balancer,
                                  std::shared_ptr<const void> keepAlive, SessionOwner& owner,
-                                 const ProxyLimits& limits, network::PipePool* pipes)
+                                 const ProxyLimits& limits, network::PipePool* pipes,
+                                 const SessionSecurity& security)
     : limits_(limits),
       pipes_(pipes),
       listener_(listener),
@@ -28,6 +55,7 @@ TcpProxySession::TcpProxySession(event_base* base, network::UniqueFd downstream,
       cluster_(*balancer.cluster().counters),
       keepAlive_(std::move(keepAlive)),
       owner_(owner),
+      security_(security),
       downstream_(base, std::move(downstream), *this),
       connector_(base, *this),
       base_(base) {
@@ -48,9 +76,216 @@ TcpProxySession::~TcpProxySession() {
   flushStats();
   releaseEndpoint();
   decrement(listener_.connectionsActive);
+  if (denied_ != nullptr) evbuffer_free(denied_);
 }
 
-bool TcpProxySession::start() { return connectNext(); }
+bool TcpProxySession::start() {
+  const ListenerConfig* listener = security_.listener;
+  if (listener == nullptr || listener->security.mode == TlsMode::kDisabled) return connectNext();
+  // Called from the accept callback: nothing may unwind through libevent.
+  try {
+    timer_ = std::make_unique<event::Timer>(base_, [this] {
+      if (!onTimer()) finish();
+    });
+  } catch (const std::exception&) {
+    return false;
+  }
+  if (listener->security.mode == TlsMode::kStrict) return startDownstreamTls();
+  phase_ = Phase::kPeeking;
+  deadline_ = std::chrono::steady_clock::now() + kPeekTimeout;
+  schedule(kPeekTimeout);
+  downstream_.setReadEnabled(true);
+  return true;
+}
+
+void TcpProxySession::schedule(std::chrono::milliseconds delay) {
+  if (timer_) timer_->schedule(delay);
+}
+
+bool TcpProxySession::onSetupEvent(network::StreamSocket& socket, bool readable) {
+  switch (phase_) {
+    case Phase::kPeeking:
+      return peekCallerProtocol(false);
+    case Phase::kHandshaking:
+      return continueDownstreamHandshake();
+    case Phase::kDenying:
+      return readDenied(false);
+    case Phase::kAnswering:
+      return readable ? readDenied(false) : writeAnswer();
+    case Phase::kUpstreamHandshaking:
+      return &socket == upstream_.get() ? continueUpstreamHandshake() : true;
+    case Phase::kConnecting:
+    case Phase::kProxying:
+      break;
+  }
+  return true;
+}
+
+bool TcpProxySession::onTimer() {
+  switch (phase_) {
+    case Phase::kPeeking:
+      return peekCallerProtocol(std::chrono::steady_clock::now() >= deadline_);
+    case Phase::kHandshaking:
+      increment(listener_.sslHandshakeErrors);
+      log::debug("TLS handshake timed out", {{"listener", security_.listener->name}});
+      return false;
+    case Phase::kDenying:
+      return readDenied(true);
+    case Phase::kAnswering:
+      return false;
+    case Phase::kUpstreamHandshaking:
+      return upstreamTlsFailed("handshake timed out");
+    case Phase::kConnecting:
+    case Phase::kProxying:
+      break;
+  }
+  return true;
+}
+
+// PERMISSIVE: a TLS ClientHello starts with a handshake record, 0x16 0x03 (the record version's
+// major byte); anything else is a plaintext caller. Nothing is consumed.
+bool TcpProxySession::peekCallerProtocol(bool final) {
+  unsigned char head[2];
+  size_t count = 0;
+  auto io = downstream_.peek(head, sizeof(head), count);
+  if (io == network::StreamSocket::Io::kEof || io == network::StreamSocket::Io::kError) {
+    return false;
+  }
+  bool maybeTls = count >= 1 && head[0] == 0x16;
+  if ((count == 0 || (count == 1 && maybeTls)) && !final) {
+    // Nothing yet, or one byte: look again at the deadline, or shortly after one byte (the
+    // socket stays readable then, so its event would spin).
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline_ - std::chrono::steady_clock::now());
+    left = std::max(left, std::chrono::milliseconds(1));
+    if (count == 1) {
+      downstream_.setReadEnabled(false);
+      left = std::min(left, kPeekPoll);
+    }
+    schedule(left);
+    return true;
+  }
+  downstream_.setReadEnabled(false);
+  if (timer_) timer_->cancel();
+  if (count == 2 && maybeTls && head[1] == 0x03) return startDownstreamTls();
+  return authorize("");
+}
+
+bool TcpProxySession::startDownstreamTls() {
+  if (security_.serverContext == nullptr) {
+    increment(listener_.sslIdentityMissing);
+    log::debug("no certificate for the inbound's identity yet: connection closed",
+               {{"listener", security_.listener->name},
+                {"identity", security_.listener->security.identity}});
+    return false;
+  }
+  SSL* ssl = tls::TlsContexts::newServerSsl(security_.serverContext);
+  if (ssl == nullptr) return false;
+  try {
+    downstream_.startTls(ssl);  // owns it, also when it throws
+  } catch (const std::exception&) {
+    return false;
+  }
+  phase_ = Phase::kHandshaking;
+  schedule(kHandshakeTimeout);
+  return continueDownstreamHandshake();
+}
+
+bool TcpProxySession::continueDownstreamHandshake() {
+  auto io = downstream_.handshake();
+  if (io == network::StreamSocket::Io::kWouldBlock) return true;
+  std::string caller;
+  std::string error;
+  if (io != network::StreamSocket::Io::kOk) {
+    error = downstream_.tlsError();
+    if (downstream_.tlsNoPeerCertificate()) increment(listener_.sslNoCertificate);
+  } else if (tls::verifyPeer(downstream_.ssl(), security_.contexts->trustDomain(), caller, error)) {
+    increment(listener_.sslHandshakes);
+    if (timer_) timer_->cancel();
+    return authorize(caller);
+  }
+  increment(listener_.sslHandshakeErrors);
+  log::debug("inbound TLS handshake failed",
+             {{"listener", security_.listener->name}, {"error", error}});
+  return false;
+}
+
+bool TcpProxySession::authorize(const std::string& caller) {
+  const InboundSecurity& security = security_.listener->security;
+  if (!security.enforcePermissions) {
+    phase_ = Phase::kConnecting;
+    return connectNext();
+  }
+  PermissionDecision decision = evaluatePermissions(security.rules, caller);
+  std::string policy = decision.rule != nullptr ? decision.rule->policy : "";
+  switch (decision.action) {
+    case PermissionAction::kAllowWithShadowDeny:
+      increment(listener_.rbacShadowDenied);
+      log::info("shadow deny", {{"caller", caller.empty() ? "(plaintext)" : caller},
+                                {"listener", security_.listener->name},
+                                {"policy", policy}});
+      [[fallthrough]];
+    case PermissionAction::kAllow:
+      increment(listener_.rbacAllowed);
+      phase_ = Phase::kConnecting;
+      return connectNext();
+    case PermissionAction::kDeny:
+      break;
+  }
+  increment(listener_.rbacDenied);
+  log::debug("connection denied", {{"caller", caller.empty() ? "(plaintext)" : caller},
+                                   {"listener", security_.listener->name},
+                                   {"policy", policy.empty() ? "(no rule matched)" : policy}});
+  return deny();
+}
+
+bool TcpProxySession::deny() {
+  // TCP: closed before a byte reaches the app (no upstream connection was ever made).
+  const std::string& protocol = security_.listener->protocol;
+  if (protocol != "http" && protocol != "http2" && protocol != "grpc") return false;
+  denied_ = evbuffer_new();
+  if (denied_ == nullptr) return false;
+  phase_ = Phase::kDenying;
+  schedule(kDenyRequestTimeout);
+  downstream_.setReadEnabled(true);
+  return true;
+}
+
+bool TcpProxySession::readDenied(bool final) {
+  if (!final) {
+    size_t count = 0;
+    auto io = downstream_.readInto(denied_, limits_.readSize, count);
+    if (io == network::StreamSocket::Io::kError) return false;
+    if (phase_ == Phase::kAnswering) {
+      // The answer is out: wait for the caller to close, dropping what it still sends.
+      evbuffer_drain(denied_, evbuffer_get_length(denied_));
+      return io != network::StreamSocket::Io::kEof;
+    }
+    final =
+        io == network::StreamSocket::Io::kEof || evbuffer_get_length(denied_) >= kDenyMaxRequest;
+  }
+  size_t length = evbuffer_get_length(denied_);
+  const char* bytes = reinterpret_cast<const char*>(evbuffer_pullup(denied_, -1));
+  auto answer = httpDenyAnswer(std::string_view(bytes == nullptr ? "" : bytes, length), final);
+  if (!answer) return true;
+  evbuffer_drain(denied_, length);
+  evbuffer_add(downstream_.output(), answer->data(), answer->size());
+  phase_ = Phase::kAnswering;
+  schedule(kDenyLinger);
+  if (downstream_.readClosed()) downstream_.setReadEnabled(false);
+  return writeAnswer();
+}
+
+bool TcpProxySession::writeAnswer() {
+  size_t count = 0;
+  auto io = downstream_.flush(count);
+  downstreamSent_ += count;
+  if (io == network::StreamSocket::Io::kError) return false;
+  if (downstream_.outputLength() > 0 || downstream_.writeClosed()) return true;
+  if (!downstream_.shutdownWrite()) return false;
+  // The caller already closed its side: nothing left to wait for.
+  return !downstream_.readClosed();
+}
 
 void TcpProxySession::flushStats() {
   add(listener_.bytesReceived, downstreamReceived_);
@@ -109,9 +344,81 @@ bool TcpProxySession::onConnected(network::UniqueFd socket) {
   } catch (const std::exception&) {
     return false;
   }
+  if (balancer_.cluster().config->tls.enabled) return startUpstreamTls();
+  return startProxying();
+}
+
+bool TcpProxySession::startProxying() {
+  phase_ = Phase::kProxying;
   downstream_.setReadEnabled(true);
   upstream_->setReadEnabled(true);
   return true;
+}
+
+bool TcpProxySession::startUpstreamTls() {
+  const auto& cluster = balancer_.cluster();
+  const UpstreamTls& tls = cluster.config->tls;
+  if (cluster.tlsClient == nullptr || security_.contexts == nullptr) {
+    // Every endpoint would fail alike: the session ends here.
+    increment(cluster_.upstreamSslHandshakeErrors);
+    log::debug("no certificate for the cluster's identity yet: connection closed",
+               {{"cluster", cluster.config->name}, {"identity", tls.identity}});
+    return false;
+  }
+  if (!timer_) {
+    try {
+      timer_ = std::make_unique<event::Timer>(base_, [this] {
+        if (!onTimer()) finish();
+      });
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  const auto& endpoint = cluster.endpoints[static_cast<size_t>(endpoint_)];
+  SSL* ssl = security_.contexts->newClientSsl(cluster.tlsClient, endpoint.key, tls.sni);
+  if (ssl == nullptr) return false;
+  try {
+    upstream_->startTls(ssl);
+  } catch (const std::exception&) {
+    return false;
+  }
+  phase_ = Phase::kUpstreamHandshaking;
+  schedule(cluster.config->connectTimeout);
+  return continueUpstreamHandshake();
+}
+
+bool TcpProxySession::continueUpstreamHandshake() {
+  auto io = upstream_->handshake();
+  if (io == network::StreamSocket::Io::kWouldBlock) return true;
+  if (io != network::StreamSocket::Io::kOk) return upstreamTlsFailed(upstream_->tlsError());
+  const std::string& expected = balancer_.cluster().config->tls.expectedSan;
+  std::string server;
+  std::string error;
+  if (!tls::verifyPeer(upstream_->ssl(), security_.contexts->trustDomain(), server, error)) {
+    return upstreamTlsFailed(error);
+  }
+  if (server != expected) {
+    return upstreamTlsFailed("the server is " + server + ", not " + expected);
+  }
+  if (SSL_session_reused(upstream_->ssl()) == 1) increment(cluster_.upstreamSslSessionReused);
+  if (timer_) timer_->cancel();
+  return startProxying();
+}
+
+bool TcpProxySession::upstreamTlsFailed(const std::string& error) {
+  const auto& endpoint = balancer_.cluster().endpoints[static_cast<size_t>(endpoint_)];
+  log::debug("upstream TLS handshake failed", {{"cluster", balancer_.cluster().config->name},
+                                               {"endpoint", endpoint.key},
+                                               {"error", error}});
+  if (upstream_ && upstream_->ssl() != nullptr) security_.contexts->forgetSession(upstream_->ssl());
+  if (timer_) timer_->cancel();
+  increment(cluster_.upstreamSslHandshakeErrors);
+  increment(endpoint.counters->connectFailures);
+  increment(cluster_.connectFailures);
+  releaseEndpoint();
+  upstream_.reset();
+  phase_ = Phase::kConnecting;
+  return connectNext();
 }
 
 network::StreamSocket& TcpProxySession::peer(network::StreamSocket& socket) {
@@ -119,6 +426,10 @@ network::StreamSocket& TcpProxySession::peer(network::StreamSocket& socket) {
 }
 
 void TcpProxySession::onReadable(network::StreamSocket& socket) {
+  if (phase_ != Phase::kProxying) [[unlikely]] {
+    if (!onSetupEvent(socket, true)) finish();
+    return;
+  }
   network::StreamSocket& to = peer(socket);
   // A full read means more is probably waiting: take a few more reads while the peer keeps up,
   // saving a loop iteration (and often a sleep and a wake-up) per read on bulk transfers.
@@ -131,6 +442,10 @@ void TcpProxySession::onReadable(network::StreamSocket& socket) {
 }
 
 void TcpProxySession::onWritable(network::StreamSocket& socket) {
+  if (phase_ != Phase::kProxying) [[unlikely]] {
+    if (!onSetupEvent(socket, false)) finish();
+    return;
+  }
   if (!drain(socket) || done()) finish();
 }
 
@@ -158,7 +473,9 @@ bool TcpProxySession::forward(network::StreamSocket& from, network::StreamSocket
   (&from == &downstream_ ? downstreamReceived_ : upstreamReceived_) += count;
   // A read that filled its buffer is a bulk transfer: the rest of this direction goes through a
   // pipe (after the bytes already buffered, which are written first).
-  if (count >= limits_.readSize && pipes_ != nullptr && !to.hasOutputPipe()) {
+  // TLS bytes are encrypted and decrypted in user space: never spliced.
+  if (count >= limits_.readSize && pipes_ != nullptr && !to.hasOutputPipe() && !from.isTls() &&
+      !to.isTls()) {
     if (auto pipe = pipes_->acquire()) to.attachOutputPipe(std::move(pipe));
   }
   // Write through at once unless the socket is already known to be full.

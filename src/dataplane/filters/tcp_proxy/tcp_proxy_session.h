@@ -1,10 +1,14 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "dataplane/config/snapshot.h"
+#include "dataplane/event/timer.h"
 #include "dataplane/network/connector.h"
 #include "dataplane/network/stream_socket.h"
 #include "dataplane/network/unique_fd.h"
@@ -12,6 +16,12 @@
 #include "dataplane/upstream/load_balancer.h"
 
 struct event_base;
+struct evbuffer;
+typedef struct ssl_ctx_st SSL_CTX;
+
+namespace braid::dataplane::tls {
+class TlsContexts;
+}
 
 namespace braid::dataplane::tcp_proxy {
 
@@ -33,6 +43,20 @@ struct ProxyLimits {
 
 class TcpProxySession;
 
+// mTLS and permissions for one session (CONTRACT §6); pointers into the configuration the session
+// keeps alive.
+struct SessionSecurity {
+  // The accepting listener: its security (inbound TLS mode, identity, permissions), protocol and
+  // name. nullptr: none of it applies (the plaintext fast path).
+  const ListenerConfig* listener = nullptr;
+  // The server context of the inbound's identity; nullptr when the proxy has no certificate for
+  // it (TLS callers are then closed and counted).
+  SSL_CTX* serverContext = nullptr;
+  // The identity's contexts (client contexts for TLS clusters, the trust domain); nullptr when
+  // the proxy has no identity.
+  const tls::TlsContexts* contexts = nullptr;
+};
+
 // Owns the sessions; told when one is over so it can destroy it.
 class SessionOwner {
  public:
@@ -45,7 +69,9 @@ class SessionOwner {
 };
 
 // One downstream connection proxied to one upstream endpoint: L4, bytes both ways, half-close
-// honoured, bounded buffering. Loop thread only.
+// honoured, bounded buffering. With mTLS an inbound first terminates TLS (STRICT; PERMISSIVE
+// peeks whether the caller speaks TLS) and checks the caller's permissions, and a TLS cluster's
+// connection is TLS to the other proxy before a byte of the app goes through. Loop thread only.
 class TcpProxySession final : private network::StreamSocket::Handler,
                               private network::Connector::Handler {
  public:
@@ -54,13 +80,15 @@ class TcpProxySession final : private network::StreamSocket::Handler,
   // `pipes`: where bulk directions get their pipe; nullptr copies everything.
   TcpProxySession(event_base* base, network::UniqueFd downstream, ListenerCounters& listener,
                   upstream::LoadBalancer& balancer, std::shared_ptr<const void> keepAlive,
-                  SessionOwner& owner, const ProxyLimits& limits, network::PipePool* pipes);
+                  SessionOwner& owner, const ProxyLimits& limits, network::PipePool* pipes,
+                  const SessionSecurity& security = {});
   ~TcpProxySession();
   TcpProxySession(const TcpProxySession&) = delete;
   TcpProxySession& operator=(const TcpProxySession&) = delete;
 
-  // Picks an endpoint and starts connecting. false: the session is already over (no usable
-  // endpoint, or every attempt failed at once) and the owner should destroy it.
+  // Starts the inbound's TLS or picks an endpoint and starts connecting. false: the session is
+  // already over (no usable endpoint, every attempt failed at once, no certificate) and the owner
+  // should destroy it.
   bool start();
   // Adds the byte counts gathered since the last flush to the shared counters.
   void flushStats();
@@ -73,9 +101,36 @@ class TcpProxySession final : private network::StreamSocket::Handler,
   void onConnectResult(network::Connector::Result result, network::UniqueFd socket,
                        int error) override;
 
+  // Before bytes flow: peeking (PERMISSIVE), the inbound handshake, answering a denied caller,
+  // the upstream handshake. Proxying is the steady state.
+  enum class Phase {
+    kPeeking,
+    kHandshaking,
+    kDenying,    // waiting for a denied HTTP caller's request
+    kAnswering,  // the 403 written (or being written); waiting for the caller to close
+    kConnecting,
+    kUpstreamHandshaking,
+    kProxying,
+  };
+
   // Each returns false when the session must end.
   bool connectNext();
   bool onConnected(network::UniqueFd socket);
+  bool startProxying();
+  bool onSetupEvent(network::StreamSocket& socket, bool readable);
+  bool onTimer();
+  bool peekCallerProtocol(bool final);
+  bool startDownstreamTls();
+  bool continueDownstreamHandshake();
+  bool authorize(const std::string& caller);
+  bool deny();
+  bool readDenied(bool final);
+  bool writeAnswer();
+  bool startUpstreamTls();
+  bool continueUpstreamHandshake();
+  // An upstream handshake failed: counted like a connect failure; the next endpoint is tried.
+  bool upstreamTlsFailed(const std::string& error);
+  void schedule(std::chrono::milliseconds delay);
   // One read (or splice) from `from` into `to`'s output, written through at once; `count` gets
   // the bytes read.
   bool forward(network::StreamSocket& from, network::StreamSocket& to, size_t& count);
@@ -95,12 +150,17 @@ class TcpProxySession final : private network::StreamSocket::Handler,
   ClusterCounters& cluster_;
   std::shared_ptr<const void> keepAlive_;
   SessionOwner& owner_;
+  const SessionSecurity security_;
   network::StreamSocket downstream_;
   std::unique_ptr<network::StreamSocket> upstream_;
   network::Connector connector_;
   event_base* base_;
   std::vector<int> tried_;
   int endpoint_ = -1;  // index of the endpoint connecting or connected, -1 when none
+  Phase phase_ = Phase::kConnecting;
+  std::unique_ptr<event::Timer> timer_;  // setup deadlines; only sessions with a setup phase
+  std::chrono::steady_clock::time_point deadline_;
+  evbuffer* denied_ = nullptr;  // what a denied caller sent (kDenying)
   bool downstreamBlocked_ = false;
   bool upstreamBlocked_ = false;
   // Byte counts not yet added to the shared counters.
