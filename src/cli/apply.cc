@@ -33,6 +33,20 @@ std::string readInput(const std::string& file, std::istream& in) {
 
 std::string describe(const Resource& r) { return describeResource(*r.type, r.mesh, r.name); }
 
+// Permissions are enforced by mutual TLS (CONTRACT §6): without it the policy is stored but
+// nothing checks callers, which a user applying one would not expect.
+void warnIfPermissionUnenforced(const Resource& r, ApiClient& client, std::ostream& err) {
+  if (r.type->name != "MeshTrafficPermission") return;
+  HttpResponse mesh = client.get("/meshes/" + r.mesh);
+  if (!mesh.ok()) return;
+  Json body = Json::parse(mesh.body, nullptr, false);
+  const Json* mtls = field(body, "mtls");
+  const Json* enabled = mtls ? field(*mtls, "enabledBackend") : nullptr;
+  if (enabled && enabled->is_string() && !enabled->get<std::string>().empty()) return;
+  err << "Warning: mesh " << r.mesh << " has no mTLS: MeshTrafficPermission " << r.name
+      << " is not enforced until mtls.enabledBackend is set" << std::endl;
+}
+
 void runApply(const ApplyOptions& options, CliContext& ctx) {
   std::string source = options.file == "-" ? "standard input" : options.file;
   auto yaml = parseYaml(readInput(options.file, *ctx.in));
@@ -66,6 +80,7 @@ void runApply(const ApplyOptions& options, CliContext& ctx) {
     }
     // Flushed per document: if a later one fails, the user sees what was already written.
     *ctx.out << verb << " " << describe(r) << std::endl;
+    warnIfPermissionUnenforced(r, client, *ctx.err);
   }
 }
 

@@ -22,6 +22,7 @@
 #include "dataplane/config/dataplane_file.h"
 #include "dataplane/config/discovery_client.h"
 #include "dataplane/config/proxy_config_compiler.h"
+#include "dataplane/identity/identity_manager.h"
 #include "dataplane/runtime/ca_bundle.h"
 #include "dataplane/runtime/config_dump.h"
 #include "dataplane/runtime/discovery_metrics.h"
@@ -126,6 +127,15 @@ int run(const std::vector<std::string>& args) {
   WorkerPool workers(options.concurrency, stats);
   ConfigDump dump;
 
+  IdentityManagerOptions identityOptions;
+  identityOptions.channel = {options.cpTarget, caPem, options.insecureSkipVerify};
+  identityOptions.token = token;
+  identityOptions.mesh = dataplane.mesh;
+  identityOptions.dataplane = dataplane.name;
+  IdentityManager identity(identityOptions, [&workers](WorkloadIdentityPtr certificates) {
+    return workers.setIdentity(std::move(certificates));
+  });
+
   DiscoveryClientOptions clientOptions;
   clientOptions.target = options.cpTarget;
   clientOptions.caPem = caPem;
@@ -141,6 +151,8 @@ int run(const std::vector<std::string>& args) {
         if (auto applyError = workers.apply(compiled.snapshot); !applyError.empty()) {
           return applyError;
         }
+        const Snapshot& applied = *compiled.snapshot;
+        identity.require(applied.mtls.enabled ? applied.mtls.backend : "", applied.identities);
         dump.set(version, config);
         log::info("configuration applied", {{"version", version},
                                             {"listeners", std::to_string(config.listeners_size())},
@@ -150,7 +162,8 @@ int run(const std::vector<std::string>& args) {
 
   std::atomic<bool> draining{false};
   AdminSources sources;
-  sources.configured = [&] { return workers.current() != nullptr; };
+  // Ready once the first configuration and, with mTLS, the certificates it needs are in place.
+  sources.configured = [&] { return workers.current() != nullptr && workers.identityReady(); };
   sources.draining = [&] { return draining.load(); };
   sources.configDump = [&] { return dump.json(); };
   sources.prometheus = [&] {
@@ -163,6 +176,7 @@ int run(const std::vector<std::string>& args) {
   auto drain = [&] {
     if (draining.exchange(true)) return;
     discovery.stop();
+    identity.stop();
     std::this_thread::sleep_for(std::min(options.drainTime, kDeregistrationWait));
     workers.stopListening();
   };
@@ -184,6 +198,7 @@ int run(const std::vector<std::string>& args) {
                                  {"admin", std::to_string(adminServer.port())},
                                  {"workers", std::to_string(options.concurrency)},
                                  {"version", kVersion}});
+  identity.start();
   discovery.start();
 
   int sig = 0;

@@ -97,6 +97,13 @@ out=$(ctl apply -f "$examples")
 check "apply creates every example" [ "$out"$'\n' = "$expected_created" ]
 out=$(ctl apply -f - <"$examples")
 check "re-applying the same file changes nothing" [ "$out"$'\n' = "$expected_unchanged" ]
+err=$(ctl apply -f "$examples" 2>&1 >/dev/null)
+check "no warning for a permission in a mesh with mTLS" [ -z "$err" ]
+err=$(printf 'type: Mesh\nname: plain\n---\ntype: MeshTrafficPermission\nname: p\nmesh: plain\nspec:\n  from:\n  - targetRef: {kind: Mesh}\n    default: {action: Deny}\n' |
+  ctl apply -f - 2>&1 >/dev/null)
+check "a permission in a mesh without mTLS is applied with a warning" \
+  [ "$err" = "Warning: mesh plain has no mTLS: MeshTrafficPermission p is not enforced until mtls.enabledBackend is set" ]
+ctl delete mesh plain >/dev/null
 
 # --- get each resource back in every format -------------------------------------------------------
 while read -r type plural singular name mesh; do

@@ -1,13 +1,13 @@
 #include "dataplane/config/discovery_client.h"
 
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/security/tls_credentials_options.h>
 
 #include <random>
 
 #include "braid/discovery/v1/discovery.grpc.pb.h"
 #include "braid/proxy/v1/config.pb.h"
 #include "common/log.h"
+#include "dataplane/config/cp_channel.h"
 
 namespace braid::dataplane {
 namespace dpb = braid::discovery::v1;
@@ -15,18 +15,6 @@ namespace dpb = braid::discovery::v1;
 namespace {
 constexpr const char* kProxyConfigTypeUrl = "type.googleapis.com/braid.proxy.v1.ProxyConfig";
 
-std::shared_ptr<grpc::ChannelCredentials> credentials(const DiscoveryClientOptions& o) {
-  if (!o.insecureSkipVerify) {
-    grpc::SslCredentialsOptions tls;
-    tls.pem_root_certs = o.caPem;
-    return grpc::SslCredentials(tls);
-  }
-  // Still TLS, but the CP's certificate is not checked (--insecure-skip-verify, logged at start).
-  grpc::experimental::TlsChannelCredentialsOptions tls;
-  tls.set_verify_server_certs(false);
-  tls.set_check_call_host(false);
-  return grpc::experimental::TlsCredentials(tls);
-}
 // Statuses by which the CP refuses this proxy (bad document, no mesh, not authenticated, replaced
 // by a newer stream of the same dataplane), as opposed to being unreachable.
 bool isRefusal(grpc::StatusCode code) {
@@ -57,19 +45,10 @@ struct DiscoveryClient::Impl {
 DiscoveryClient::DiscoveryClient(DiscoveryClientOptions options, ApplyConfig apply)
     : options_(std::move(options)), apply_(std::move(apply)), impl_(std::make_unique<Impl>()) {}
 
-// A fresh channel per attempt, with its own subchannel pool: gRPC's shared reconnect backoff
-// would otherwise keep failing calls fast with a stale "connection refused" for seconds after
-// the CP is back, and this client's own jittered backoff decides when to retry.
+// A fresh channel per attempt (see makeCpChannel).
 void DiscoveryClient::connectChannel() {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, options_.initialBackoffMs);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, options_.maxBackoffMs);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 15000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
-  impl_->channel = grpc::CreateCustomChannel(options_.target, credentials(options_), args);
+  impl_->channel = makeCpChannel({options_.target, options_.caPem, options_.insecureSkipVerify,
+                                  options_.initialBackoffMs, options_.maxBackoffMs});
   impl_->stub = dpb::DiscoveryService::NewStub(impl_->channel);
 }
 

@@ -74,8 +74,8 @@ struct ClusterConfig {
 
 struct MtlsConfig {
   bool enabled = false;
-  std::string backend;      // certificates must be issued by this backend
-  std::string trustDomain;  // the mesh name
+  std::string backend;                       // certificates must be issued by this backend
+  std::string trustDomain;                   // the mesh name
   std::vector<std::string> trustedRootsPem;  // every backend's root: rotation without failures
   bool operator==(const MtlsConfig&) const = default;
 };
@@ -86,8 +86,8 @@ struct ListenerConfig {
   std::string name;  // "inbound:127.0.0.1:8080"; unique in a snapshot
   SocketAddress address;
   Direction direction = Direction::kOutbound;
-  std::string cluster;     // the TCP proxy's target; always a key of Snapshot::clusters
-  std::string statPrefix;  // label used in stats
+  std::string cluster;           // the TCP proxy's target; always a key of Snapshot::clusters
+  std::string statPrefix;        // label used in stats
   std::string protocol = "tcp";  // tcp, http, http2, grpc: how a denied caller is answered
   InboundSecurity security;      // inbound only
   bool operator==(const ListenerConfig&) const = default;
