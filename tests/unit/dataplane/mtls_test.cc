@@ -35,8 +35,9 @@ class TlsClient {
  public:
   // `leaf` null: no client certificate.
   TlsClient(uint16_t port, const Leaf* leaf, const std::string& rootPem,
-            SSL_SESSION* session = nullptr) {
+            SSL_SESSION* session = nullptr, int maxVersion = 0) {
     ctx_ = SSL_CTX_new(TLS_client_method());
+    if (maxVersion != 0) SSL_CTX_set_max_proto_version(ctx_, maxVersion);
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
     X509_STORE* store = SSL_CTX_get_cert_store(ctx_);
     BIO* bio = BIO_new_mem_buf(rootPem.data(), static_cast<int>(rootPem.size()));
@@ -394,6 +395,29 @@ TEST_F(MtlsTest, DeniedHttp2CallerGets403) {
   EXPECT_EQ(value(counters_->rbacDenied), 1u);
 }
 
+// What a real HTTP/2 client makes of the answer (skipped where curl is missing).
+TEST_F(MtlsTest, CurlSeesTheHttp2Denial) {
+  if (access("/usr/bin/curl", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/curl";
+  Backend app;
+  InboundOptions options;
+  options.mode = TlsMode::kPermissive;
+  options.enforce = true;
+  options.protocol = "grpc";
+  startInbound(options, app);
+  std::string command =
+      "/usr/bin/curl -s -m 5 --http2-prior-knowledge -w ' %{http_code}' "
+      "http://127.0.0.1:" +
+      std::to_string(port_) + "/ 2>&1";
+  FILE* curl = popen(command.c_str(), "r");
+  ASSERT_NE(curl, nullptr);
+  std::string output;
+  char buffer[256];
+  while (size_t n = fread(buffer, 1, sizeof(buffer), curl)) output.append(buffer, n);
+  pclose(curl);
+  EXPECT_EQ(output, "RBAC: access denied 403");
+  EXPECT_EQ(app.accepted(), 0);
+}
+
 TEST_F(MtlsTest, MissingServiceCertificateClosesAndCounts) {
   Backend app;
   startInbound({}, app);
@@ -502,6 +526,28 @@ TEST_F(MtlsTest, InboundSessionsResume) {
   EXPECT_TRUE(waitFor([&] { return value(counters_->sslHandshakes) == 2; }));
 }
 
+TEST_F(MtlsTest, Tls12ClientsAreServedAndResume) {
+  Backend app;
+  startInbound({}, app);
+  Leaf web = ca_.svid("web");
+  SSL_SESSION* session = nullptr;
+  {
+    TlsClient first(port_, &web, ca_.certPem(), nullptr, TLS1_2_VERSION);
+    ASSERT_TRUE(first.handshakeOk());
+    EXPECT_EQ(SSL_version(first.ssl()), TLS1_2_VERSION);
+    EXPECT_TRUE(first.echoes("tls 1.2"));
+    first.closeNotify();
+    session = SSL_get1_session(first.ssl());
+  }
+  TlsClient second(port_, &web, ca_.certPem(), session, TLS1_2_VERSION);
+  SSL_SESSION_free(session);
+  ASSERT_TRUE(second.handshakeOk());
+  EXPECT_TRUE(SSL_session_reused(second.ssl()));
+  EXPECT_TRUE(second.echoes("resumed"));
+  // Forward secrecy: the TLS 1.2 suite is an ECDHE one.
+  EXPECT_NE(std::string(SSL_get_cipher_name(second.ssl())).find("ECDHE"), std::string::npos);
+}
+
 // Outbound proxy A (identity "web") → inbound proxy B (identity "backend") → echo app.
 class ProxyToProxyTest : public MtlsTest {
  protected:
@@ -588,6 +634,21 @@ TEST_F(ProxyToProxyTest, AnUnexpectedServerIdentityFailsTheAttempt) {
   EXPECT_TRUE(waitFor([&] { return value(cluster_->upstreamSslHandshakeErrors) >= 1; }));
   EXPECT_GE(value(cluster_->connectFailures), 1u);
   EXPECT_EQ(app.bytesRead(), 0u);
+}
+
+TEST_F(ProxyToProxyTest, AClusterWithoutItsCertificateClosesConnections) {
+  Backend app;
+  start("spiffe://default/backend", app);
+  // Renewed without the "web" certificate the cluster presents.
+  ASSERT_EQ(outbound_.setIdentity(test_pki::makeIdentity(ca_, {"other"})), "");
+  EXPECT_FALSE(outbound_.identityReady());
+  int fd = connectTo(outboundPort_);
+  ASSERT_GE(fd, 0);
+  sendAll(fd, "x");
+  EXPECT_EQ(readToEof(fd), "");
+  close(fd);
+  EXPECT_TRUE(waitFor([&] { return value(cluster_->upstreamSslHandshakeErrors) == 1; }));
+  EXPECT_EQ(app.accepted(), 0);
 }
 
 TEST(PermissionsTest, FirstMatchDecidesAndPlaintextMatchesOnlyAny) {
