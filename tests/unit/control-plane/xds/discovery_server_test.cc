@@ -141,6 +141,30 @@ class DiscoveryServerTest : public ::testing::Test {
     EXPECT_TRUE(r.resources(0).UnpackTo(&config));
     return config;
   }
+  // Restarts the server requiring tokens; "token-of-<name>" is a valid token for <name> in mesh
+  // default, anything else is refused as "bad signature". Returns the new target.
+  std::string restartWithTokens() {
+    server_.reset();
+    DiscoveryServerOptions options;
+    options.address = "127.0.0.1:0";
+    options.serverCertPem = tls_.serverCertPem;
+    options.serverKeyPem = tls_.serverKeyPem;
+    options.requireToken = true;
+    options.authenticate = [](const std::string& token, std::string& mesh, std::string& name,
+                              std::string& error) {
+      if (token.rfind("token-of-", 0) != 0) {
+        error = "bad signature";
+        return false;
+      }
+      mesh = "default";
+      name = token.substr(9);
+      return true;
+    };
+    server_ = std::make_unique<DiscoveryServer>(*store_, insights_, options);
+    std::string error;
+    EXPECT_TRUE(server_->start(error)) << error;
+    return "127.0.0.1:" + std::to_string(server_->port());
+  }
   bool waitFor(const std::function<bool()>& condition) {
     for (int i = 0; i < 200 && !condition(); ++i) std::this_thread::sleep_for(10ms);
     return condition();
@@ -274,26 +298,7 @@ TEST_F(DiscoveryServerTest, AMissingMeshIsRefused) {
 // --dp-auth token: a stream needs a token the authenticator accepts, for the dataplane it
 // registers. (The authenticator here accepts "token-of-<name>" for mesh default.)
 TEST_F(DiscoveryServerTest, TokenModePinsTheStreamToTheTokensDataplane) {
-  server_.reset();
-  DiscoveryServerOptions options;
-  options.address = "127.0.0.1:0";
-  options.serverCertPem = tls_.serverCertPem;
-  options.serverKeyPem = tls_.serverKeyPem;
-  options.requireToken = true;
-  options.authenticate = [](const std::string& token, std::string& mesh, std::string& name,
-                            std::string& error) {
-    if (token.rfind("token-of-", 0) != 0) {
-      error = "bad signature";
-      return false;
-    }
-    mesh = "default";
-    name = token.substr(9);
-    return true;
-  };
-  server_ = std::make_unique<DiscoveryServer>(*store_, insights_, options);
-  std::string error;
-  ASSERT_TRUE(server_->start(error)) << error;
-  std::string target = "127.0.0.1:" + std::to_string(server_->port());
+  std::string target = restartWithTokens();
   auto attempt = [&](const std::string& token, const std::string& name) {
     FakeProxy proxy(target, tls_.caCertPem, token);
     proxy.hello(dataplaneYaml(name, 10001, "web"));
@@ -450,32 +455,13 @@ std::vector<std::string> uriSans(const std::string& certPem) {
 }
 
 TEST_F(DiscoveryServerTest, IssuesTheCallersOwnIdentityWhateverTheCsrAsksFor) {
-  server_.reset();
   ASSERT_FALSE(store_
                    ->put({"Mesh", "", "default"},
                          R"({"mtls":{"enabledBackend":"ca-1","backends":[{"name":"ca-1",)"
                          R"("type":"builtin","dpCert":{"rotation":{"expiration":"1h"}}}]}})",
                          std::nullopt)
                    .error);
-  DiscoveryServerOptions options;
-  options.address = "127.0.0.1:0";
-  options.serverCertPem = tls_.serverCertPem;
-  options.serverKeyPem = tls_.serverKeyPem;
-  options.requireToken = true;
-  options.authenticate = [](const std::string& token, std::string& mesh, std::string& name,
-                            std::string& error) {
-    if (token.rfind("token-of-", 0) != 0) {
-      error = "bad signature";
-      return false;
-    }
-    mesh = "default";
-    name = token.substr(9);
-    return true;
-  };
-  server_ = std::make_unique<DiscoveryServer>(*store_, insights_, options);
-  std::string error;
-  ASSERT_TRUE(server_->start(error)) << error;
-  std::string target = "127.0.0.1:" + std::to_string(server_->port());
+  std::string target = restartWithTokens();
   FakeProxy proxy(target, tls_.caCertPem, "token-of-web-1");
   proxy.hello(dataplaneYaml("web-1", 10001, "web", "backend"));
   auto first = proxy.next(5s);
