@@ -83,12 +83,12 @@ mesh_yaml() {  # mesh_yaml ENABLED MODE BACKENDS… (each "provided" or "builtin
     case $b in
       provided)
         printf '  - name: ca-1\n    type: provided\n    mode: %s\n' "$mode"
-        printf '    dpCert: {rotation: {expiration: 45s}}\n'
+        printf '    dpCert: {rotation: {expiration: 40s}}\n'
         printf '    conf:\n      cert: {file: %s}\n      key: {file: %s}\n' \
           "$pki/mesh-ca.pem" "$pki/mesh-ca-key.pem" ;;
       builtin:*)
         printf '  - name: %s\n    type: builtin\n    mode: %s\n' "${b#builtin:}" "$mode"
-        printf '    dpCert: {rotation: {expiration: 45s}}\n' ;;
+        printf '    dpCert: {rotation: {expiration: 40s}}\n' ;;
     esac
   done
 }
@@ -158,7 +158,7 @@ check "a certificate with two URI SANs is refused" test "$(as_client two-uris)" 
 check "a CA certificate is refused as a client" test "$(as_client ca-leaf)" = 000
 check "an identity from another trust domain is refused" test "$(as_client other-mesh)" = 000
 
-# 4. Certificates rotate (45 s life: renewed every 22-36 s) for two minutes under load.
+# 4. Certificates rotate (40 s life: renewed every 20-32 s) for two minutes under load.
 overview() { curl -s "$api/meshes/default/dataplanes/$1/_overview"; }
 regenerations() { overview "$1" | json_field 'd["dataplaneInsight"]["mTLS"]["certificateRegenerations"]'; }
 before_web=$(regenerations web); before_backend=$(regenerations backend-1)
