@@ -77,9 +77,21 @@ std::string WorkerPool::applyLocked(SnapshotPtr next, const WorkloadIdentityPtr&
   if (std::string error = validateSnapshot(*next); !error.empty()) return error;
   tls::TlsContextsPtr contexts;
   if (next->mtls.enabled && identity) {
-    std::string error;
-    contexts = tls::TlsContexts::build(next->mtls, *identity, error);
-    if (!contexts) return "mTLS: " + error;
+    std::shared_ptr<const RuntimeConfig> running;
+    {
+      std::lock_guard currentLock(currentMutex_);
+      running = current_;
+    }
+    if (running && running->tls && tlsIdentity_ == identity &&
+        running->snapshot->mtls == next->mtls) {
+      // Same identity, same roots: keep the contexts, so sessions (the server's ticket keys,
+      // the client session cache) survive configuration changes.
+      contexts = running->tls;
+    } else {
+      std::string error;
+      contexts = tls::TlsContexts::build(next->mtls, *identity, error);
+      if (!contexts) return "mTLS: " + error;
+    }
   }
 
   // Bind first: a failure must leave the running configuration as it is.
@@ -109,6 +121,7 @@ std::string WorkerPool::applyLocked(SnapshotPtr next, const WorkloadIdentityPtr&
     workers_[worker]->applyOnLoop(runtime, std::move(sockets));
   });
   if (!draining_) bound_ = std::move(addresses);
+  tlsIdentity_ = identity;
   {
     std::lock_guard currentLock(currentMutex_);
     current_ = std::move(runtime);

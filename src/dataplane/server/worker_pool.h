@@ -88,8 +88,9 @@ class WorkerPool {
   std::mutex applyMutex_;  // one apply()/stopListening() at a time
   mutable std::mutex currentMutex_;
   std::shared_ptr<const RuntimeConfig> current_;
-  WorkloadIdentityPtr identity_;  // guarded by currentMutex_ (read by identityReady)
-  std::set<std::string> bound_;   // address keys every worker listens on
+  WorkloadIdentityPtr identity_;     // guarded by currentMutex_ (read by identityReady)
+  WorkloadIdentityPtr tlsIdentity_;  // the identity current_->tls was built from (applyMutex_)
+  std::set<std::string> bound_;      // address keys every worker listens on
   bool draining_ = false;
   upstream::EndpointRegistry endpoints_;
 };

@@ -518,6 +518,13 @@ TEST_F(MtlsTest, InboundSessionsResume) {
     first.closeNotify();
   }
   ASSERT_NE(session, nullptr);
+  // A configuration change with the same identity and roots keeps the TLS contexts (and so the
+  // ticket keys).
+  InboundOptions changed;
+  changed.roots = {ca_.certPem()};
+  changed.enforce = true;
+  changed.rules = {rule(PermissionRule::Match::kAny, "", PermissionAction::kAllow, "all")};
+  ASSERT_EQ(pool_.apply(inboundSnapshot(port_, app.port(), changed)), "");
   TlsClient second(port_, &web, ca_.certPem(), session);
   SSL_SESSION_free(session);
   ASSERT_TRUE(second.handshakeOk());
