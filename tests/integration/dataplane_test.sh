@@ -207,6 +207,13 @@ ctl generate dataplane-token --mesh default --name rotated --valid-for 1h >"$tmp
 check "tokens issued after a rotation use the new key ($new_kid)" \
   test "$(jwt_kid "$(cat "$tmp/rotated.token")")" = "$new_kid" -a "$new_kid" != "$old_kid"
 check "the old key can be retired" ctl retire dataplane-token-signing-key --mesh default --key "$old_kid"
+web_offline() {
+  [ "$(curl -s "$api/meshes/default/dataplanes/web/_overview" |
+    json_field 'd["dataplaneInsight"]["online"]')" = False ]
+}
+for _ in $(seq 50); do web_offline && break; sleep 0.1; done
+check "a connected proxy whose token's key was retired is disconnected at once" web_offline
+check "... and says why" grep -q "invalid dataplane token" "$tmp/web.log"
 start_dp rotated rotated "$web_app" "$(free_port)" "" ""
 check "a token of the new key registers its dataplane" wait_ready "$rotated_admin"
 token_of=web start_dp web-again web "$web_app" "$(free_port)" "" ""

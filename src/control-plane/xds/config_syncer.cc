@@ -264,6 +264,20 @@ bool ConfigSyncer::dataplaneOnline(const std::string& mesh, const std::string& n
   return Clock::now() < graceEnd_ && !insight.streamId;  // not heard from since this CP started
 }
 
+void ConfigSyncer::recheckTokens(const std::string& mesh) {
+  if (!requireToken_ || !authenticate_) return;
+  for (auto it = connected_.lower_bound({mesh, ""});
+       it != connected_.end() && std::get<0>(it->first) == mesh; ++it) {
+    StreamHandle& stream = *it->second;
+    std::string tokenMesh, tokenName, why;
+    if (authenticate_(stream.token, tokenMesh, tokenName, why)) continue;
+    log::warn("closed a dataplane stream: its token is no longer valid",
+              {{"mesh", mesh}, {"name", stream.name}, {"reason", why}});
+    stream.close(
+        grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "invalid dataplane token: " + why));
+  }
+}
+
 void ConfigSyncer::endStartupGrace() {
   graceOver_ = true;
   for (auto& [mesh, m] : meshes_) {
@@ -350,6 +364,12 @@ void ConfigSyncer::markMesh(const std::string& mesh) {
 // by walking the mesh; a Mesh or policy change, its whole mesh.
 void ConfigSyncer::handle(Changed& c) {
   const store::Key& key = c.key;
+  // A revocation or a retired signing key: streams whose token no longer verifies are closed, so
+  // a revoked proxy stops getting configuration now, not at its next reconnection.
+  if (key.type.rfind("DataplaneToken", 0) == 0) {
+    recheckTokens(key.mesh);
+    return;
+  }
   if (key.type == "Mesh") {
     if (!store_.get(key).record) {
       meshes_.erase(key.name);

@@ -100,6 +100,8 @@ class ConfigSyncer {
   void markDirty(const std::string& mesh, const std::string& name);
   void markConsumers(const std::string& mesh, MeshState& m, const std::string& name);
   void endStartupGrace();
+  // Closes the mesh's streams whose token no longer verifies (revoked, or its key retired).
+  void recheckTokens(const std::string& mesh);
   void regenerateDirty();
   void push(StreamHandle& stream, MeshState& m, const MeshView& view,
             const std::vector<policy_matching::PolicyInput>& policies, const MeshSecurity& security,
