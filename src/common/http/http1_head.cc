@@ -164,6 +164,7 @@ Parser::Event Parser::setFraming(const FieldSummary& fields) {
   } else if (fields.lengths > 0) {
     uint64_t length = 0;
     if (!syntax::parseDecimal(fields.length, length)) return fail("invalid Content-Length");
+    if (length == UINT64_MAX) return fail("body too large", 413);  // saturated: past any limit
     head_.contentLength = length;
   } else {
     head_.contentLength = 0;
