@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "common/http/headers.h"
+#include "common/http/http1_codec.h"
 
 namespace braid::http {
 
@@ -67,45 +68,24 @@ class RequestParser {
   const ParseError& error() const { return error_; }
 
   // Between requests with nothing buffered: closing the connection now loses nothing.
-  bool idle() const { return state_ == State::kRequestLine && pos_ == buffer_.size(); }
+  bool idle() const { return !failed_ && codec_.idle() && pos_ == buffer_.size(); }
   // Some of a request's head has arrived but not all of it.
   bool readingHead() const {
-    return (state_ == State::kRequestLine && pos_ < buffer_.size()) || state_ == State::kHeaderLine;
+    return !failed_ && !inMessage_ && (pos_ < buffer_.size() || !codec_.idle());
   }
 
  private:
-  enum class State {
-    kRequestLine,
-    kHeaderLine,
-    kBody,
-    kChunkSize,
-    kChunkData,
-    kChunkDataEnd,
-    kTrailerLine,
-    kComplete,
-    kError,
-  };
-  enum class Line { kFound, kPartial, kBareLf, kBareCr };
-
-  Line findLine(std::string_view& line);
+  // The rules are the streaming codec's (one set for the CP and the sidecar); this class buffers
+  // the body and adds the API server's own rule: no CONNECT.
   Event fail(int status, std::string reason);
-  // Each returns kNeedMore to go on parsing, or the event to report.
-  Event onRequestLine(std::string_view line);
-  Event onFieldLine(std::string_view line, bool trailer);
-  Event onHeadComplete();
-  Event onChunkSize(std::string_view line);
-  Event readLine(std::string_view& line, size_t limit, int status, bool& found);
 
-  ParserLimits limits_;
+  http1::Parser codec_;
   std::string buffer_;
-  size_t pos_ = 0;   // first byte not yet consumed
-  size_t scan_ = 0;  // bytes after pos_ already known to hold no CR or LF
-  State state_ = State::kRequestLine;
+  size_t pos_ = 0;  // first byte not yet consumed
   ParsedRequest current_;
   ParseError error_;
-  size_t sectionBytes_ = 0;   // head or trailer bytes so far
-  size_t sectionFields_ = 0;  // header or trailer fields so far
-  uint64_t remaining_ = 0;    // body or chunk bytes still to come
+  bool inMessage_ = false;  // between kHead and kRequest
+  bool failed_ = false;
 };
 
 }  // namespace braid::http
