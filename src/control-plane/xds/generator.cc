@@ -13,6 +13,7 @@
 #include "common/duration.h"
 #include "control-plane/policy-matching/matched_policies.h"
 #include "control-plane/xds/dataplane_fields.h"
+#include "control-plane/xds/http_routes.h"
 
 namespace braid::xds {
 namespace pb = braid::proxy::v1;
@@ -156,35 +157,62 @@ OutboundCache::Entry outboundEntry(const MeshView& mesh,
   return entry;
 }
 
+// The cluster for `tags` (an outbound's, or one its routes name), once per ProxyConfig.
+void addServiceCluster(const GeneratorInput& input, const policy_matching::MatchedPolicies& matched,
+                       const Tags& tags, OutboundCache& cache, pb::ProxyConfig& config,
+                       std::set<std::string>& clusters) {
+  const MeshView& mesh = *input.mesh;
+  std::string name = outboundClusterName(tags);
+  if (!clusters.insert(name).second) return;
+  auto cached = cache.byCluster.find(name);
+  if (cached == cache.byCluster.end()) {
+    cached = cache.byCluster.emplace(name, outboundEntry(mesh, tags, name)).first;
+  }
+  std::string service = tags.count(kServiceTag) ? tags.at(kServiceTag) : "";
+  pb::Cluster* c = config.add_clusters();
+  *c = cached->second.cluster;
+  c->set_connect_timeout_ms(connectTimeoutMs(matched, service));
+  // A proxy without inbounds has no identity to present; STRICT peers will refuse it.
+  if (mtlsOn(input) && config.identities_size() > 0) {
+    pb::UpstreamTls* tls = c->mutable_tls();
+    tls->set_identity(config.identities(0));
+    tls->set_expected_san("spiffe://" + mesh.mesh() + "/" + service);
+    tls->set_sni(meshSni(mesh.mesh(), tags));
+  }
+}
+
 void addOutbounds(const GeneratorInput& input, const Json& networking,
                   const policy_matching::MatchedPolicies& matched, pb::ProxyConfig& config,
                   std::set<std::string>& clusters) {
-  const MeshView& mesh = *input.mesh;
   OutboundCache local;
-  OutboundCache* cache = input.cache ? input.cache : &local;
+  OutboundCache& cache = input.cache ? *input.cache : local;
   for (const auto& outbound : arrayAt(networking, "outbound")) {
     auto tags = tagsOf(outbound);
     std::string ip = stringAt(outbound, "address", "127.0.0.1");
     uint32_t port = outbound.value("port", 0u);
     std::string cluster = outboundClusterName(tags);
-    auto cached = cache->byCluster.find(cluster);
-    if (cached == cache->byCluster.end()) {
-      cached = cache->byCluster.emplace(cluster, outboundEntry(mesh, tags, cluster)).first;
+    auto cached = cache.byCluster.find(cluster);
+    if (cached == cache.byCluster.end()) {
+      cached = cache.byCluster.emplace(cluster, outboundEntry(*input.mesh, tags, cluster)).first;
     }
-    const OutboundCache::Entry& entry = cached->second;
-    addTcpListener(config, pb::Listener::OUTBOUND, ip, port, tags[kServiceTag], entry.protocol,
-                   cluster);
-    if (!clusters.insert(cluster).second) continue;
-    pb::Cluster* c = config.add_clusters();
-    *c = entry.cluster;
-    c->set_connect_timeout_ms(connectTimeoutMs(matched, tags[kServiceTag]));
-    // A proxy without inbounds has no identity to present; STRICT peers will refuse it.
-    if (mtlsOn(input) && config.identities_size() > 0) {
-      pb::UpstreamTls* tls = c->mutable_tls();
-      tls->set_identity(config.identities(0));
-      tls->set_expected_san("spiffe://" + mesh.mesh() + "/" + tags[kServiceTag]);
-      tls->set_sni(meshSni(mesh.mesh(), tags));
+    OutboundRouting routing{tags[kServiceTag], cached->second.protocol, cluster};
+    pb::Listener* listener = addTcpListener(config, pb::Listener::OUTBOUND, ip, port,
+                                            routing.service, routing.protocol, cluster);
+    std::vector<Tags> routed;  // clusters the routes name besides the outbound's own
+    if (usesHttpRouting(matched, routing)) {
+      pb::FilterChain* chain = listener->mutable_filter_chains(0);
+      pb::HttpConnectionManager* http = chain->mutable_http();
+      http->set_stat_prefix(cluster);
+      *http->mutable_routes() = compileHttpRoutes(matched, routing, routed);
+    } else {
+      for (auto& weighted : compileTcpRoute(matched, routing, routed)) {
+        *listener->mutable_filter_chains(0)->mutable_tcp_proxy()->add_weighted_clusters() =
+            std::move(weighted);
+      }
     }
+    addServiceCluster(input, matched, tags, cache, config, clusters);
+    for (const auto& extra : routed)
+      addServiceCluster(input, matched, extra, cache, config, clusters);
   }
 }
 

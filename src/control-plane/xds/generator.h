@@ -9,6 +9,10 @@
 //   inbound in the mesh whose tags include them (healthy or not, flagged), reached at that
 //   dataplane's advertised address and inbound port; its connect timeout comes from the merged
 //   MeshTimeout `to` conf for that service (connectionTimeout), else Envoy's 5 s;
+// - an outbound whose protocol is http, http2 or grpc gets an `http` filter chain whose routes
+//   come from MeshHTTPRoute, MeshTimeout and MeshRetry (http_routes.h); a tcp one gets
+//   MeshTCPRoute's weighted clusters; every cluster a route names (MeshServiceSubset →
+//   "<service>{k=v}") is generated like an outbound's;
 // - with mTLS: `mtls` (backend, trust domain, roots), `identities` (the inbounds' services),
 //   each inbound listener's mode, certificate and compiled MeshTrafficPermission rules, and each
 //   outbound cluster's client certificate, expected SAN and SNI.
