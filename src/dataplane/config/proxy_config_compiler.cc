@@ -5,6 +5,7 @@
 #include <set>
 
 #include "braid/proxy/v1/config.pb.h"
+#include "dataplane/config/route_compiler.h"
 
 namespace braid::dataplane {
 namespace pb = braid::proxy::v1;
@@ -175,6 +176,22 @@ void compileMtls(const pb::ProxyConfig& config, Snapshot& snapshot, Problems& pr
   snapshot.identities.assign(config.identities().begin(), config.identities().end());
 }
 
+// The one cluster an HTTP listener stands for (Snapshot ListenerConfig::cluster): the one its
+// stat prefix names (the CP uses the outbound's own cluster), else the first cluster of its last
+// forwarding route (the catch-all). "" when no route forwards.
+std::string httpListenerCluster(const pb::HttpConnectionManager& http, const Snapshot& snapshot) {
+  if (snapshot.clusters.count(http.stat_prefix())) return http.stat_prefix();
+  const auto& routes = http.routes().routes();
+  for (int i = routes.size() - 1; i >= 0; --i) {
+    const pb::Route& r = routes.Get(i);
+    if (r.has_route() && r.route().clusters_size() > 0 &&
+        snapshot.clusters.count(r.route().clusters(0).cluster())) {
+      return r.route().clusters(0).cluster();
+    }
+  }
+  return "";
+}
+
 void compileListener(const pb::Listener& in, Snapshot& snapshot, std::set<std::string>& names,
                      std::set<std::pair<std::string, uint16_t>>& addresses, Problems& problems) {
   std::string where = "listener " + in.name();
@@ -189,16 +206,35 @@ void compileListener(const pb::Listener& in, Snapshot& snapshot, std::set<std::s
     problems.add(where + ": " + listener.address.ip + ":" + std::to_string(listener.address.port) +
                  " is used by another listener");
   }
-  if (in.filter_chains_size() != 1 || !in.filter_chains(0).has_tcp_proxy()) {
-    problems.add(where + ": needs exactly one filter chain with a tcp_proxy");
+  if (in.filter_chains_size() != 1 ||
+      (!in.filter_chains(0).has_tcp_proxy() && !in.filter_chains(0).has_http())) {
+    problems.add(where + ": needs exactly one filter chain with a tcp_proxy or http");
     return;
   }
-  const pb::TcpProxy& tcp = in.filter_chains(0).tcp_proxy();
-  if (!snapshot.clusters.count(tcp.cluster())) {
-    problems.add(where + ": tcp_proxy names cluster '" + tcp.cluster() + "', which is not defined");
+  std::vector<std::string> routeProblems;
+  if (in.filter_chains(0).has_http()) {
+    const pb::HttpConnectionManager& http = in.filter_chains(0).http();
+    listener.http.emplace();
+    compileHttpConnectionManager(http, snapshot.clusters, where, *listener.http, routeProblems);
+    listener.cluster = httpListenerCluster(http, snapshot);
+    if (listener.cluster.empty()) problems.add(where + ": no route forwards to a cluster");
+    listener.statPrefix = http.stat_prefix().empty() ? listener.cluster : http.stat_prefix();
+  } else {
+    const pb::TcpProxy& tcp = in.filter_chains(0).tcp_proxy();
+    if (!snapshot.clusters.count(tcp.cluster())) {
+      problems.add(where + ": tcp_proxy names cluster '" + tcp.cluster() +
+                   "', which is not defined");
+    }
+    listener.cluster = tcp.cluster();
+    listener.statPrefix = tcp.stat_prefix().empty() ? tcp.cluster() : tcp.stat_prefix();
+    listener.totalWeight =
+        compileWeightedClusters(tcp.weighted_clusters(), snapshot.clusters, where + " tcp_proxy",
+                                listener.weightedClusters, routeProblems);
+    if (!listener.weightedClusters.empty() && listener.totalWeight == 0) {
+      problems.add(where + ": every weighted cluster has weight 0");
+    }
   }
-  listener.cluster = tcp.cluster();
-  listener.statPrefix = tcp.stat_prefix().empty() ? tcp.cluster() : tcp.stat_prefix();
+  for (const auto& problem : routeProblems) problems.add(problem);
   listener.protocol = in.protocol().empty() ? "tcp" : in.protocol();
   if (in.has_security()) {
     if (listener.direction != Direction::kInbound) {

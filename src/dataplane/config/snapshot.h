@@ -10,8 +10,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "dataplane/config/route_config.h"
 
 namespace braid::dataplane {
 
@@ -86,7 +89,16 @@ struct ListenerConfig {
   std::string name;  // "inbound:127.0.0.1:8080"; unique in a snapshot
   SocketAddress address;
   Direction direction = Direction::kOutbound;
-  std::string cluster;           // the TCP proxy's target; always a key of Snapshot::clusters
+  // The TCP proxy's target; always a key of Snapshot::clusters. For an HTTP listener: the
+  // outbound's own cluster (the one its catch-all route forwards to).
+  std::string cluster;
+  // MeshTCPRoute: when not empty, each TCP connection goes to one of these, picked by weight
+  // (the worker picks; `cluster` is then unused).
+  std::vector<WeightedCluster> weightedClusters;
+  uint64_t totalWeight = 0;  // sum of weightedClusters' weights
+  // An HTTP connection manager with its routes (protocol http, http2, grpc outbounds); absent:
+  // a TCP proxy.
+  std::optional<HttpConnectionManagerConfig> http;
   std::string statPrefix;        // label used in stats
   std::string protocol = "tcp";  // tcp, http, http2, grpc: how a denied caller is answered
   InboundSecurity security;      // inbound only
