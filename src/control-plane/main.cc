@@ -102,12 +102,13 @@ int run(const std::vector<std::string>& args) {
   // Dataplane tokens: per-mesh ES256 signing keys in the store; checked when a stream opens.
   auth::DataplaneTokens tokens(*opened.store);
   xdsOptions.requireToken = config.dpAuth == "token";
-  xdsOptions.authenticate = [&tokens](const std::string& token, std::string& mesh,
-                                      std::string& name, std::string& why) {
+  xdsOptions.authenticate = [&tokens](const std::string& token, xds::TokenGrant& grant,
+                                      std::string& why) {
     auth::DataplaneTokenClaims claims;
     if (!tokens.verify(token, claims, why)) return false;
-    mesh = claims.mesh;
-    name = claims.name;
+    grant.mesh = claims.mesh;
+    grant.name = claims.name;
+    grant.tags = claims.tags;
     return true;
   };
   xds::DiscoveryServer discovery(*opened.store, insights, xdsOptions);

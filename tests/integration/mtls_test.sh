@@ -135,6 +135,15 @@ check "db's sidecar counted the denial" grep -q 'rbac_denied.*inbound.* [1-9]' <
 check "no connection reached db's app" \
   grep -q "braid_dp_cluster_upstream_connections_total{cluster=\"localhost:$db_app\"} 0" <<<"$db_stats"
 
+# A token bound to web cannot register a Dataplane that serves backend (nor get its certificate).
+ctl generate dataplane-token --mesh default --name evil --tag braid.io/service=web --valid-for 1h \
+  >"$tmp/evil-web.token"
+token_of=evil-web start_dp evil backend "$backend_app" "$(free_port)" "" ""
+refused() { grep -q "the token does not allow this dataplane: inbound\[0\] has braid.io/service=backend" "$tmp/evil.log"; }
+check "a token bound to web cannot register a backend inbound" wait_for 5 refused
+check "... so it never gets a certificate" \
+  test "$(curl -s -o /dev/null -w '%{http_code}' "$evil_admin/ready")" = 503
+
 # 2. The inbound is STRICT: plaintext is refused; the server certificate is the service's SVID.
 plain=$(curl -s --max-time 5 "http://127.0.0.1:$b_in/" 2>&1 || true)
 check "plaintext to a STRICT inbound is refused (got '$plain')" test "$plain" != backend-1

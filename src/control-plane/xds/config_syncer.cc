@@ -148,20 +148,27 @@ void ConfigSyncer::registerProxy(const std::shared_ptr<StreamHandle>& stream,
   if (requireToken_) {
     // The stream is pinned to the token's identity: a proxy can only register (and so get
     // configuration for) the dataplane its token names.
-    std::string tokenMesh, tokenName, why;
+    TokenGrant grant;
+    std::string why;
     if (stream->token.empty()) {
       return refuse(grpc::StatusCode::UNAUTHENTICATED,
                     "no dataplane token: give braid-dp --dataplane-token-file (create one with "
                     "braidctl generate dataplane-token)");
     }
-    if (!authenticate_ || !authenticate_(stream->token, tokenMesh, tokenName, why)) {
+    if (!authenticate_ || !authenticate_(stream->token, grant, why)) {
       return refuse(grpc::StatusCode::UNAUTHENTICATED,
                     "invalid dataplane token: " + (why.empty() ? "not accepted" : why));
     }
-    if (tokenMesh != dataplane.mesh || tokenName != dataplane.name) {
+    if (grant.mesh != dataplane.mesh || grant.name != dataplane.name) {
       return refuse(grpc::StatusCode::PERMISSION_DENIED,
-                    "the token is for dataplane '" + tokenName + "' in mesh '" + tokenMesh +
+                    "the token is for dataplane '" + grant.name + "' in mesh '" + grant.mesh +
                         "', not '" + dataplane.name + "' in mesh '" + dataplane.mesh + "'");
+    }
+    // A token bound to tags (braid.io/service) cannot register inbounds of other services: their
+    // certificates would carry identities the token's issuer never granted.
+    if (std::string violation = tokenTagsViolation(grant, dataplane.content); !violation.empty()) {
+      return refuse(grpc::StatusCode::PERMISSION_DENIED,
+                    "the token does not allow this dataplane: " + violation);
     }
   }
   if (dataplane.type->name != "Dataplane") {
@@ -269,8 +276,9 @@ void ConfigSyncer::recheckTokens(const std::string& mesh) {
   for (auto it = connected_.lower_bound({mesh, ""});
        it != connected_.end() && std::get<0>(it->first) == mesh; ++it) {
     StreamHandle& stream = *it->second;
-    std::string tokenMesh, tokenName, why;
-    if (authenticate_(stream.token, tokenMesh, tokenName, why)) continue;
+    TokenGrant grant;
+    std::string why;
+    if (authenticate_(stream.token, grant, why)) continue;
     log::warn("closed a dataplane stream: its token is no longer valid",
               {{"mesh", mesh}, {"name", stream.name}, {"reason", why}});
     stream.close(

@@ -27,16 +27,13 @@
 #include "control-plane/xds/mesh_security.h"
 #include "control-plane/xds/mesh_view.h"
 #include "control-plane/xds/proxy_stream.h"
+#include "control-plane/xds/token_grant.h"
 
 namespace braid::xds {
 
 struct OutboundCache;
 
 inline constexpr const char* kProxyConfigTypeUrl = "type.googleapis.com/braid.proxy.v1.ProxyConfig";
-
-// Checks a dataplane token; on success sets the mesh and name it was issued for.
-using Authenticator = std::function<bool(const std::string& token, std::string& mesh,
-                                         std::string& name, std::string& error)>;
 
 // A mesh's mTLS settings and trusted roots (from the Mesh resource and the mesh CA).
 using MeshSecurityLoader = std::function<MeshSecurity(const std::string& mesh)>;

@@ -10,6 +10,7 @@
 
 #include "control-plane/insights/dataplane_insights.h"
 #include "control-plane/store/store.h"
+#include "control-plane/xds/token_grant.h"
 
 namespace braid::xds {
 
@@ -27,11 +28,10 @@ struct DiscoveryServerOptions {
   // Regenerate at the latest this long after the first change of a burst.
   int maxDelayMs = 200;
   // --dp-auth token: every stream must carry a dataplane token ("authorization: Bearer …") that
-  // `authenticate` accepts, for the mesh and name of the Dataplane it registers.
+  // `authenticate` accepts, for the mesh and name of the Dataplane it registers (and, when the
+  // token carries tags, with inbounds that all have them).
   bool requireToken = false;
-  std::function<bool(const std::string& token, std::string& mesh, std::string& name,
-                     std::string& error)>
-      authenticate;
+  Authenticator authenticate;
   // After a start, proxies this CP has not heard from yet count as up for this long (they are
   // reconnecting); after it, only proxies with an open stream do.
   int startupGraceMs = 10000;

@@ -2,17 +2,33 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "braid/discovery/v1/identity.grpc.pb.h"
 #include "common/clock.h"
 #include "common/log.h"
-#include "control-plane/xds/mesh_view.h"
+#include "control-plane/xds/dataplane_fields.h"
 
 namespace braid::xds {
 namespace {
 
 namespace dpb = braid::discovery::v1;
+
+// The services of the inbounds that take traffic (an Ignored inbound gets no identity).
+std::vector<std::string> servicesServed(const Json& dataplane) {
+  std::vector<std::string> services;
+  for (const auto& inbound : arrayAt(networkingOf(dataplane), "inbound")) {
+    if (stringAt(inbound, "state") == "Ignored") continue;
+    auto tags = tagsOf(inbound);
+    auto service = tags.find(kServiceTag);
+    if (service == tags.end()) continue;
+    if (std::find(services.begin(), services.end(), service->second) == services.end()) {
+      services.push_back(service->second);
+    }
+  }
+  return services;
+}
 
 int64_t unixSeconds(ca::TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
@@ -41,8 +57,10 @@ class IdentityService final : public dpb::IdentityService::CallbackService {
                      dpb::CertificateResponse& response) {
     const std::string& mesh = request.mesh();
     const std::string& name = request.dataplane();
+    TokenGrant tokenGrant;  // no tags: nothing more to check (--dp-auth none)
     if (requireToken_) {
-      std::string token, tokenMesh, tokenName, error;
+      std::string token, error;
+      TokenGrant grant;
       const auto& metadata = context.client_metadata();
       if (auto it = metadata.find("authorization"); it != metadata.end()) {
         std::string value(it->second.data(), it->second.size());
@@ -51,16 +69,17 @@ class IdentityService final : public dpb::IdentityService::CallbackService {
       if (token.empty()) {
         return {grpc::StatusCode::UNAUTHENTICATED, "a dataplane token is required"};
       }
-      if (!authenticate_ || !authenticate_(token, tokenMesh, tokenName, error)) {
+      if (!authenticate_ || !authenticate_(token, grant, error)) {
         return {grpc::StatusCode::UNAUTHENTICATED, "dataplane token refused: " + error};
       }
-      if (tokenMesh != mesh || tokenName != name) {
+      if (grant.mesh != mesh || grant.name != name) {
         log::warn("certificate refused: token for another dataplane",
-                  {{"asked", mesh + "/" + name}, {"token", tokenMesh + "/" + tokenName}});
-        return {grpc::StatusCode::PERMISSION_DENIED, "the token is for dataplane " + tokenName +
-                                                         " in mesh " + tokenMesh + ", not " + name +
-                                                         " in mesh " + mesh};
+                  {{"asked", mesh + "/" + name}, {"token", grant.mesh + "/" + grant.name}});
+        return {grpc::StatusCode::PERMISSION_DENIED, "the token is for dataplane " + grant.name +
+                                                         " in mesh " + grant.mesh + ", not " +
+                                                         name + " in mesh " + mesh};
       }
+      tokenGrant = grant;
     }
     auto dataplane = store_.get({"Dataplane", mesh, name});
     if (!dataplane.record) {
@@ -74,7 +93,11 @@ class IdentityService final : public dpb::IdentityService::CallbackService {
     Json meshJson = Json::parse(meshRecord.record->content, nullptr, false);
     if (meshJson.is_object()) meshJson["name"] = mesh;  // the store keeps it in the key
     Json content = Json::parse(dataplane.record->content, nullptr, false);
-    std::vector<std::string> services = MeshView::servicesOf(content);
+    if (std::string violation = tokenTagsViolation(tokenGrant, content); !violation.empty()) {
+      return {grpc::StatusCode::PERMISSION_DENIED,
+              "the token does not allow this dataplane: " + violation};
+    }
+    std::vector<std::string> services = servicesServed(content);
     if (services.empty()) {
       return {grpc::StatusCode::FAILED_PRECONDITION,
               "dataplane " + name + " has no inbound: it has no identity"};

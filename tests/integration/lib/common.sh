@@ -62,7 +62,8 @@ start_dp() {
     fi
   } >"$tmp/$name.yaml"
   rm -f "$tmp/$name.admin-port"
-  ctl generate dataplane-token --mesh default --name "$name" --valid-for 1h >"$tmp/$name.token"
+  ctl generate dataplane-token --mesh default --name "$name" --tag "braid.io/service=$service" \
+    --valid-for 1h >"$tmp/$name.token"
   "$bin/braid-dp" run --cp-address "https://127.0.0.1:$xds_port" --ca-cert-file "$tmp/data/cp-ca.pem" \
     --dataplane-file "$tmp/$name.yaml" --dataplane-var "name=$name" --admin-address 127.0.0.1:0 \
     --dataplane-token-file "$tmp/${token_of:-$name}.token" \

@@ -150,14 +150,18 @@ class DiscoveryServerTest : public ::testing::Test {
     options.serverCertPem = tls_.serverCertPem;
     options.serverKeyPem = tls_.serverKeyPem;
     options.requireToken = true;
-    options.authenticate = [](const std::string& token, std::string& mesh, std::string& name,
-                              std::string& error) {
+    options.authenticate = [](const std::string& token, TokenGrant& grant, std::string& error) {
       if (token.rfind("token-of-", 0) != 0) {
         error = "bad signature";
         return false;
       }
-      mesh = "default";
-      name = token.substr(9);
+      grant.mesh = "default";
+      grant.name = token.substr(9);
+      // "token-of-<name>@<service>": bound to braid.io/service=<service>.
+      if (auto at = grant.name.find('@'); at != std::string::npos) {
+        grant.tags["braid.io/service"] = grant.name.substr(at + 1);
+        grant.name.resize(at);
+      }
       return true;
     };
     server_ = std::make_unique<DiscoveryServer>(*store_, insights_, options);
@@ -318,6 +322,17 @@ TEST_F(DiscoveryServerTest, TokenModePinsTheStreamToTheTokensDataplane) {
   EXPECT_FALSE(other);
   EXPECT_EQ(otherStatus.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_FALSE(store_->get({"Dataplane", "default", "web-1"}).record);
+  // A token bound to another service cannot register inbounds of this one.
+  auto [bound, boundStatus] = attempt("token-of-web-1@payments", "web-1");
+  EXPECT_FALSE(bound);
+  EXPECT_EQ(boundStatus.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(boundStatus.error_message().find(
+                "inbound[0] has braid.io/service=web, the token allows braid.io/service=payments"),
+            std::string::npos)
+      << boundStatus.error_message();
+  EXPECT_FALSE(store_->get({"Dataplane", "default", "web-1"}).record);
+  auto [boundOwn, boundOwnStatus] = attempt("token-of-web-1@web", "web-1");
+  EXPECT_TRUE(boundOwn) << boundOwnStatus.error_message();
   auto [own, ownStatus] = attempt("token-of-web-1", "web-1");
   EXPECT_TRUE(own);
   EXPECT_TRUE(store_->get({"Dataplane", "default", "web-1"}).record);
@@ -510,6 +525,10 @@ TEST_F(DiscoveryServerTest, IssuesTheCallersOwnIdentityWhateverTheCsrAsksFor) {
   EXPECT_EQ(refused.certificates_size(), 0);
   status = issue("", "web-1", refused);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  status = issue("token-of-web-1@payments", "web-1", refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(status.error_message().find("the token allows braid.io/service=payments"),
+            std::string::npos);
   status = issue("token-of-web-3", "web-3", refused);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(status.error_message().find("not registered"), std::string::npos);
