@@ -61,7 +61,10 @@ WorkloadIdentityPtr IdentityManager::current() const {
 bool IdentityManager::upToDate(const std::string& backend, const std::vector<std::string>& services,
                                SystemClock::time_point now) const {
   if (services.empty()) return true;
-  if (!current_ || current_->backend != backend || now >= renewAt_) return false;
+  // Compared with the backend asked for, not the one that signed: during a CA switch the CP may
+  // sign with the new backend before this proxy's configuration names it, and asking again at once
+  // would loop until the configuration catches up.
+  if (!current_ || requestedFor_ != backend || now >= renewAt_) return false;
   for (const auto& service : services) {
     if (!current_->certChainPemByService.count(service)) return false;
   }
@@ -149,10 +152,10 @@ bool IdentityManager::renew(const std::string& backend, const std::vector<std::s
   {
     std::lock_guard lock(mutex_);
     current_ = identity;
+    requestedFor_ = backend;
     renewAt_ = now + renewIn;
   }
   ++issued_;
-  (void)backend;
   log::info("workload certificates in place",
             {{"backend", identity->backend},
              {"services", std::to_string(identity->certChainPemByService.size())},

@@ -69,6 +69,7 @@ class IdentityManager {
   std::string backend_;
   std::vector<std::string> services_;
   WorkloadIdentityPtr current_;
+  std::string requestedFor_;  // the backend the configuration named when current_ was requested
   std::chrono::system_clock::time_point renewAt_;
   std::atomic<uint64_t> issued_{0}, failures_{0};
   std::thread thread_;

@@ -20,6 +20,10 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305";
 constexpr const char* kGroups = "X25519:P-256:P-384";
 constexpr size_t kMaxCachedSessions = 4096;
+constexpr long kSessionLifetimeSeconds = 300;
+// Tickets kept per endpoint: a TLS 1.3 server sends two per full handshake and one per resumption,
+// so a few cover the connections a busy outbound opens at once.
+constexpr size_t kTicketsPerEndpoint = 8;
 
 // The reason of the first queued OpenSSL error (library reason text, never data), and clears the
 // queue.
@@ -85,7 +89,7 @@ int onNewClientSession(SSL* ssl, SSL_SESSION* session) {
   auto* cache = static_cast<ClientSessionCache*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
   if (key == nullptr || cache == nullptr || !SSL_SESSION_is_resumable(session)) return 0;
   cache->put(*key, session);
-  return 1;  // the reference is the cache's now
+  return 0;  // the cache keeps its own copy; OpenSSL releases this one
 }
 
 // Settings both directions share: versions, suites, groups, the trust store, peer verification.
@@ -128,38 +132,53 @@ SSL_CTX* newContext(const SSL_METHOD* method, X509_STORE* store, X509* leaf,
 }  // namespace
 
 ClientSessionCache::~ClientSessionCache() {
-  for (auto& [key, session] : sessions_) SSL_SESSION_free(session);
+  for (auto& [key, tickets] : sessions_) {
+    for (SSL_SESSION* session : tickets) SSL_SESSION_free(session);
+  }
 }
 
 void ClientSessionCache::put(const std::string& key, SSL_SESSION* session) {
-  std::lock_guard lock(mutex_);
-  auto it = sessions_.find(key);
-  if (it != sessions_.end()) {
-    SSL_SESSION_free(it->second);
-    it->second = session;
+  SSL_SESSION* copy = SSL_SESSION_dup(session);
+  if (copy == nullptr) {
+    ERR_clear_error();
     return;
   }
+  std::lock_guard lock(mutex_);
   // Bounded: endpoints come and go; starting over costs one full handshake per endpoint.
-  if (sessions_.size() >= kMaxCachedSessions) {
-    for (auto& [old, cached] : sessions_) SSL_SESSION_free(cached);
+  if (count_ >= kMaxCachedSessions) {
+    for (auto& [old, tickets] : sessions_) {
+      for (SSL_SESSION* cached : tickets) SSL_SESSION_free(cached);
+    }
     sessions_.clear();
+    count_ = 0;
   }
-  sessions_.emplace(key, session);
+  auto& tickets = sessions_[key];
+  tickets.push_back(copy);
+  ++count_;
+  if (tickets.size() > kTicketsPerEndpoint) {
+    SSL_SESSION_free(tickets.front());
+    tickets.pop_front();
+    --count_;
+  }
 }
 
-SSL_SESSION* ClientSessionCache::get(const std::string& key) {
+SSL_SESSION* ClientSessionCache::take(const std::string& key) {
   std::lock_guard lock(mutex_);
   auto it = sessions_.find(key);
-  if (it == sessions_.end()) return nullptr;
-  SSL_SESSION_up_ref(it->second);
-  return it->second;
+  if (it == sessions_.end() || it->second.empty()) return nullptr;
+  // A copy: OpenSSL marks the session of a connection freed without close_notify as not
+  // resumable, which must not spoil the cached one for the connections after it.
+  SSL_SESSION* copy = SSL_SESSION_dup(it->second.back());
+  if (copy == nullptr) ERR_clear_error();
+  return copy;
 }
 
 void ClientSessionCache::erase(const std::string& key) {
   std::lock_guard lock(mutex_);
   auto it = sessions_.find(key);
   if (it == sessions_.end()) return;
-  SSL_SESSION_free(it->second);
+  for (SSL_SESSION* session : it->second) SSL_SESSION_free(session);
+  count_ -= it->second.size();
   sessions_.erase(it);
 }
 
@@ -244,6 +263,9 @@ std::shared_ptr<const TlsContexts> TlsContexts::build(const MtlsConfig& mtls,
     SSL_CTX_set_verify(pair.server, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
     SSL_CTX_set_options(pair.server, SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_session_cache_mode(pair.server, SSL_SESS_CACHE_SERVER);
+    // Sessions (and tickets) live minutes, not OpenSSL's default two hours: a resumption skips
+    // the chain check against the current roots, so a removed CA must stop being honoured soon.
+    SSL_CTX_set_timeout(pair.server, kSessionLifetimeSeconds);
     unsigned char sidContext[SSL_MAX_SID_CTX_LENGTH];
     unsigned int sidLength = 0;
     std::string sidInput = "braid-inbound:" + service;
@@ -307,7 +329,7 @@ SSL* TlsContexts::newClientSsl(SSL_CTX* context, const std::string& endpoint,
   // One cache for all services: the context's address tells them apart.
   auto key = std::make_unique<std::string>(std::to_string(reinterpret_cast<uintptr_t>(context)) +
                                            "|" + endpoint + "|" + sni);
-  if (SSL_SESSION* session = sessions_->get(*key)) {
+  if (SSL_SESSION* session = sessions_->take(*key)) {
     SSL_set_session(ssl, session);  // takes its own reference
     SSL_SESSION_free(session);
   }
@@ -332,6 +354,18 @@ bool verifyPeer(SSL* ssl, const std::string& trustDomain, std::string& spiffeId,
   if (result != X509_V_OK) {
     error = std::string("chain: ") + X509_verify_cert_error_string(result);
     return false;
+  }
+  // A resumed session carries the verdict of the handshake that created it, hours old perhaps:
+  // the certificate's dates are checked again, so an expired identity cannot resume its way in.
+  if (SSL_session_reused(ssl) == 1) {
+    if (X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0) {
+      error = "resumed session: the peer's certificate has expired";
+      return false;
+    }
+    if (X509_cmp_current_time(X509_get0_notBefore(leaf)) >= 0) {
+      error = "resumed session: the peer's certificate is not valid yet";
+      return false;
+    }
   }
   spiffe::SpiffeId id;
   if (!spiffe::checkSvid(leaf, trustDomain, id, error)) return false;

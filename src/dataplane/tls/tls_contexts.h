@@ -10,6 +10,7 @@
 
 #include <openssl/ssl.h>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,9 +22,12 @@
 
 namespace braid::dataplane::tls {
 
-// Client sessions for resumption, by "<service>|<endpoint>|<sni>": the newest ticket an upstream
-// handed out is offered on the next connection to it. Thread-safe (workers share it; one lookup
-// per upstream connection).
+// Client sessions for resumption, by "<context>|<endpoint>|<sni>": the newest tickets upstreams
+// handed out, a few per endpoint; every new connection offers (a copy of) the newest, so
+// concurrent connections all resume. Inside the mesh a reused ticket links nothing an observer
+// does not already know (the peers are fixed), so RFC 8446's single-use advice, a privacy measure,
+// is traded for fewer full handshakes. A connection's ending (clean or not) cannot spoil a cached
+// ticket: the cache keeps its own copies. Thread-safe (workers share it).
 class ClientSessionCache {
  public:
   ClientSessionCache() = default;
@@ -31,15 +35,16 @@ class ClientSessionCache {
   ClientSessionCache(const ClientSessionCache&) = delete;
   ClientSessionCache& operator=(const ClientSessionCache&) = delete;
 
-  // Takes over one reference of `session`.
+  // Keeps a copy of `session` (the caller keeps its reference).
   void put(const std::string& key, SSL_SESSION* session);
-  // A new reference, or nullptr.
-  SSL_SESSION* get(const std::string& key);
+  // A copy of the newest ticket for `key` (the caller owns it), or nullptr.
+  SSL_SESSION* take(const std::string& key);
   void erase(const std::string& key);
 
  private:
   std::mutex mutex_;
-  std::unordered_map<std::string, SSL_SESSION*> sessions_;
+  std::unordered_map<std::string, std::deque<SSL_SESSION*>> sessions_;
+  size_t count_ = 0;
 };
 
 class TlsContexts {
