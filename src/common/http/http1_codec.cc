@@ -186,10 +186,14 @@ Parser::Event Parser::next(std::string_view& input) {
           finishMessage();
           return Event::kComplete;
         }
-        if (input.size() > limits_.maxBodyBytes - bodyBytes_) return fail("body too large", 413);
-        bodyBytes_ += input.size();
-        body_ = input;
-        input = {};
+        // What fits under the limit goes out first, so the error comes at the same byte
+        // however the input was split.
+        const uint64_t room = limits_.maxBodyBytes - bodyBytes_;
+        if (room == 0) return fail("body too large", 413);
+        const size_t take = static_cast<size_t>(std::min<uint64_t>(input.size(), room));
+        bodyBytes_ += take;
+        body_ = input.substr(0, take);
+        input.remove_prefix(take);
         return Event::kBody;
       }
     }

@@ -452,6 +452,13 @@ TEST(Http1ResponseTest, CloseDelimitedBody) {
   EXPECT_EQ(response("HTTP/1.1 200 OK\r\nContent-", eof).errorStatus, 502);
   EXPECT_EQ(response("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx", eof).events, "HBC");
   EXPECT_EQ(response("", eof).events, "");
+  // The body limit holds for a close-delimited body too, at the same byte however it is split.
+  Options small = eof;
+  small.limits.maxBodyBytes = 4;
+  const Trace limited = response("HTTP/1.1 200 OK\r\n\r\nabcdef", small);
+  EXPECT_EQ(limited.events, "HBE");
+  EXPECT_EQ(limited.bodies[0], "abcd");
+  EXPECT_EQ(limited.errorStatus, 502);
 }
 
 TEST(Http1ResponseTest, Upgrades) {
