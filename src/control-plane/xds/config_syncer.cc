@@ -352,7 +352,15 @@ const std::vector<policy_matching::PolicyInput>& ConfigSyncer::policiesOf(const 
 }
 
 const MeshSecurity& ConfigSyncer::securityOf(const std::string& mesh, MeshState& m) {
-  if (!m.security) m.security = securityOf_ ? securityOf_(mesh) : MeshSecurity{};
+  if (m.security) return *m.security;
+  m.security = securityOf_ ? securityOf_(mesh) : MeshSecurity{};
+  // Not kept when a CA failed to load: the next pass tries again instead of freezing the mesh
+  // on a transient failure until the Mesh changes.
+  if (!m.security->complete) {
+    lastIncomplete_ = std::move(*m.security);
+    m.security.reset();
+    return lastIncomplete_;
+  }
   return *m.security;
 }
 

@@ -126,6 +126,7 @@ class ConfigSyncer {
   std::map<std::string, MeshState> meshes_;
   std::map<std::string, std::set<std::string>> dirty_;  // mesh → proxy names
   uint64_t nonce_ = 0;
+  MeshSecurity lastIncomplete_;  // securityOf()'s answer when it could not be cached
 
   std::unique_ptr<store::Subscription> subscription_;
   std::thread thread_;

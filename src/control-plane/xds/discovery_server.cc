@@ -61,8 +61,10 @@ std::shared_ptr<grpc::ServerCredentials> serverCredentials(const DiscoveryServer
   return grpc::experimental::TlsServerCredentials(tls);
 }
 
-// A mesh's mTLS settings with the roots of every backend. A CA that cannot be loaded (a provided
-// file gone) leaves the roots empty: proxies then refuse the configuration and report why.
+// A mesh's mTLS settings with the roots of every backend that loads. A backend that does not (a
+// provided file gone, an old CA expired before it was removed) is left out and logged, so one
+// broken backend cannot take the others' roots with it; the result is then not cached
+// (`complete` false), and the next regeneration tries again.
 MeshSecurity loadMeshSecurity(store::Store& store, ca::MeshCa& meshCa, const std::string& mesh) {
   auto record = store.get({"Mesh", "", mesh});
   if (!record.record) return {};
@@ -70,10 +72,17 @@ MeshSecurity loadMeshSecurity(store::Store& store, ca::MeshCa& meshCa, const std
   if (meshJson.is_object()) meshJson["name"] = mesh;  // the store keeps it in the key
   MeshSecurity security = meshSecurityOf(meshJson);
   if (!security.mtlsEnabled) return security;
-  std::string error;
-  if (!meshCa.trustedRoots(meshJson, security.trustedRootsPem, error)) {
-    log::error("cannot load the mesh's CA", {{"mesh", mesh}, {"error", error}});
-    security.trustedRootsPem.clear();
+  for (const Json& backend : meshJson.at("mtls").value("backends", Json::array())) {
+    Json one = meshJson;
+    one["mtls"]["backends"] = Json::array({backend});
+    std::vector<std::string> roots;
+    std::string error;
+    if (!meshCa.trustedRoots(one, roots, error)) {
+      log::error("cannot load a CA backend of the mesh", {{"mesh", mesh}, {"error", error}});
+      security.complete = false;
+      continue;
+    }
+    security.trustedRootsPem.insert(security.trustedRootsPem.end(), roots.begin(), roots.end());
   }
   return security;
 }

@@ -17,6 +17,7 @@ struct MeshSecurity {
   std::string backend;  // mtls.enabledBackend
   braid::proxy::v1::TlsMode mode = braid::proxy::v1::STRICT;
   std::vector<std::string> trustedRootsPem;  // every backend's root
+  bool complete = true;  // false: a backend's CA could not be loaded (its root is missing)
 };
 
 // The Mesh's mtls settings; roots are filled in by the caller. `meshJson` is the stored Mesh.

@@ -537,3 +537,29 @@ TEST_F(DiscoveryServerTest, IssuesTheCallersOwnIdentityWhateverTheCsrAsksFor) {
 
 }  // namespace
 }  // namespace braid::xds
+
+namespace braid::xds {
+namespace {
+
+TEST_F(DiscoveryServerTest, ABrokenCaBackendDoesNotTakeTheOthersRootsWithIt) {
+  ASSERT_FALSE(
+      store_
+          ->put({"Mesh", "", "default"},
+                R"({"mtls":{"enabledBackend":"ca-1","backends":[)"
+                R"({"name":"ca-1","type":"builtin"},)"
+                R"({"name":"ca-2","type":"provided","conf":{)"
+                R"("cert":{"file":"/nonexistent/ca.pem"},"key":{"file":"/nonexistent/k.pem"}}}]}})",
+                std::nullopt)
+          .error);
+  auto proxy = connect();
+  proxy->hello(dataplaneYaml("web-1", 10001, "web"));
+  auto first = proxy->next(5s);
+  ASSERT_TRUE(first);
+  auto config = unpack(*first);
+  ASSERT_TRUE(config.has_mtls());
+  EXPECT_EQ(config.mtls().backend(), "ca-1");
+  EXPECT_EQ(config.mtls().trusted_roots_pem_size(), 1);  // ca-1's; ca-2 is logged and left out
+}
+
+}  // namespace
+}  // namespace braid::xds
