@@ -336,9 +336,15 @@ http::Response ApiHandler::deleteResource(const ResourceType& type, const std::s
     // A mesh owns its resources (as in Kuma): deleting it deletes them. The mesh goes first, so
     // writes into it are refused from then on. Not one transaction: a failure part-way is
     // reported, and deleting the mesh again (after re-creating it) finishes the job.
+    // Its secrets too (internal records the API does not serve): a mesh re-created under the same
+    // name must not inherit the old CA, whose certificates may have leaked, or its token keys.
+    std::vector<std::string> ownedTypes = {"MeshCaRoot", "DataplaneTokenSigningKey",
+                                           "DataplaneTokenRevocations"};
     for (const auto* t : allResourceTypes()) {
-      if (t->scope != Scope::kMesh) continue;
-      auto owned = store_.list({.type = t->name, .mesh = name, .offset = 0, .limit = -1});
+      if (t->scope == Scope::kMesh) ownedTypes.push_back(t->name);
+    }
+    for (const auto& ownedType : ownedTypes) {
+      auto owned = store_.list({.type = ownedType, .mesh = name, .offset = 0, .limit = -1});
       if (owned.error) return storeFailure(owned.error);
       for (const auto& record : owned.records) {
         auto removed = store_.remove(record.key, std::nullopt);

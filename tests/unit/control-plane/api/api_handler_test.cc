@@ -163,10 +163,21 @@ TEST_F(ApiHandlerTest, DeleteAndNotFound) {
   putMesh("default");
   ASSERT_EQ(call("PUT", "/meshes/default/meshtrafficpermissions/allow-web", kPermission).status,
             201);
+  // Secrets kept under internal types: a CA root and a token signing key.
+  ASSERT_FALSE(
+      store_->put({"MeshCaRoot", "default", "ca-builtin-cert-ca-1"}, "{}", std::nullopt).error);
+  ASSERT_FALSE(store_
+                   ->put({"DataplaneTokenSigningKey", "default", "dataplane-token-signing-key-1"},
+                         "{}", std::nullopt)
+                   .error);
   EXPECT_EQ(call("DELETE", "/meshes/default").status, 200);
   EXPECT_EQ(call("GET", "/meshes/default").status, 404);
-  // The mesh's resources went with it.
+  // The mesh's resources went with it, and so did its secrets: a mesh re-created under this name
+  // starts with a new CA.
   EXPECT_EQ(json(call("GET", "/meshtrafficpermissions"))["total"], 0);
+  EXPECT_FALSE(store_->get({"MeshCaRoot", "default", "ca-builtin-cert-ca-1"}).record);
+  EXPECT_FALSE(
+      store_->get({"DataplaneTokenSigningKey", "default", "dataplane-token-signing-key-1"}).record);
 }
 
 TEST_F(ApiHandlerTest, RemoteRequestsNeedTheAdminToken) {
