@@ -253,6 +253,8 @@ void Parser::finishMessage() {
     upgradeRequested_ = false;
   }
   state_ = State::kStartLine;
+  // A long header line may have grown the line buffer; an idle keep-alive connection keeps none.
+  if (pending_.capacity() > 1024) std::string().swap(pending_);
   sectionBytes_ = 0;
   sectionFields_ = 0;
   bodyBytes_ = 0;
