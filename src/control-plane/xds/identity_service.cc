@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
 
 #include "braid/discovery/v1/identity.grpc.pb.h"
 #include "common/clock.h"
@@ -81,6 +84,11 @@ class IdentityService final : public dpb::IdentityService::CallbackService {
       }
       tokenGrant = grant;
     }
+    if (!withinRate(mesh, name)) {
+      return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+              "more than " + std::to_string(kMaxIssuesPerWindow) +
+                  " certificate requests in a minute for this dataplane; retry later"};
+    }
     auto dataplane = store_.get({"Dataplane", mesh, name});
     if (!dataplane.record) {
       return {grpc::StatusCode::FAILED_PRECONDITION,
@@ -131,6 +139,24 @@ class IdentityService final : public dpb::IdentityService::CallbackService {
     return grpc::Status::OK;
   }
 
+  // A proxy renews a few times a day; a burst (CA switch, restarts) is a handful. More than that
+  // is a loop or an abuse of a token, and each request costs a signature and store reads.
+  bool withinRate(const std::string& mesh, const std::string& name) {
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(rateMutex_);
+    auto& times = recent_[mesh + "/" + name];
+    while (!times.empty() && now - times.front() > kRateWindow) times.pop_front();
+    if (times.size() >= kMaxIssuesPerWindow) return false;
+    times.push_back(now);
+    if (recent_.size() > kMaxTracked) recent_.clear();  // bounded; forgetting only loosens
+    return true;
+  }
+
+  static constexpr size_t kMaxIssuesPerWindow = 20;
+  static constexpr std::chrono::seconds kRateWindow{60};
+  static constexpr size_t kMaxTracked = 100000;
+  std::mutex rateMutex_;
+  std::unordered_map<std::string, std::deque<std::chrono::steady_clock::time_point>> recent_;
   store::Store& store_;
   DataplaneInsights& insights_;
   ca::MeshCa& meshCa_;

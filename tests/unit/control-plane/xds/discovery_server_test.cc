@@ -533,6 +533,17 @@ TEST_F(DiscoveryServerTest, IssuesTheCallersOwnIdentityWhateverTheCsrAsksFor) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(status.error_message().find("not registered"), std::string::npos);
   EXPECT_EQ(insights_.get("default", "web-1").certificateRegenerations, 1u);
+
+  // A proxy asking in a loop is stopped: at most 20 requests a minute per dataplane.
+  int exhausted = 0;
+  for (int i = 0; i < 25; ++i) {
+    dpb::CertificateResponse again;
+    if (issue("token-of-web-1", "web-1", again).error_code() ==
+        grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      ++exhausted;
+    }
+  }
+  EXPECT_GE(exhausted, 5);
 }
 
 }  // namespace
