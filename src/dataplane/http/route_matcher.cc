@@ -21,8 +21,9 @@ bool isUnreserved(char c) {
 
 char upperHex(char c) { return (c >= 'a' && c <= 'f') ? static_cast<char>(c - 'a' + 'A') : c; }
 
-// Decodes unreserved escapes, upper-cases the others, turns '\' into '/'. An invalid escape
-// ("%zz", a trailing "%") is kept as it is.
+// Decodes unreserved escapes, upper-cases the others, turns '\' into '/'. A '%' that starts no
+// valid escape ("%zz", a trailing "%") becomes "%25": kept as it was, "%4%41" would decode to
+// "%4A", a new escape, and normalising twice would differ.
 std::string decodeUnreserved(std::string_view path) {
   std::string out;
   out.reserve(path.size());
@@ -43,6 +44,10 @@ std::string decodeUnreserved(std::string_view path) {
         i += 2;
         continue;
       }
+    }
+    if (c == '%') {
+      out.append("%25");
+      continue;
     }
     out.push_back(c == '\\' ? '/' : c);
   }

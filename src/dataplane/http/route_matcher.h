@@ -26,7 +26,9 @@ struct RequestView {
 //     fragment ("#…") is dropped; an empty path becomes "/";
 //   - in the path (never the query): percent-escapes of unreserved characters
 //     (A-Z a-z 0-9 - . _ ~) are decoded and other escapes upper-cased (RFC 3986 §6.2.2.1-2),
-//     so "%2e%2e" is "..", but "%2F" and "%5C" stay encoded (they are not separators);
+//     so "%2e%2e" is "..", but "%2F" and "%5C" stay encoded (they are not separators); a '%'
+//     that starts no valid escape (malformed under RFC 3986) is encoded as "%25", which keeps
+//     the byte and normalisation idempotent;
 //   - a literal backslash is a '/' (as the URL canonicaliser Envoy uses treats it);
 //   - runs of '/' become one, then "." and ".." segments are removed (RFC 3986 §5.2.4); ".."
 //     never climbs above the root.
