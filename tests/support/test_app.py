@@ -5,18 +5,47 @@
                                       PORT_FILE, serves until killed
   GET /            -> "NAME\n"
   GET /bytes?n=N&rate=R -> N bytes, at R bytes/s when given (for long transfers)
+  GET /flaky       -> 503 and 200 in turn (this process's count), body "NAME\n"
+  GET /slow?ms=N   -> "NAME\n" after N milliseconds
+  GET /echo...     -> JSON {"name", "method", "path", "headers"} of the request as received
 """
+import json
+import threading
 import http.server
 import sys
 import time
 import urllib.parse
 
 
+FLAKY = {"count": 0}
+FLAKY_LOCK = threading.Lock()
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    def answer(self, status, body, content_type="text/plain"):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def do_GET(self):
         url = urllib.parse.urlparse(self.path)
+        if url.path == "/flaky":
+            with FLAKY_LOCK:
+                FLAKY["count"] += 1
+                fail = FLAKY["count"] % 2 == 1
+            return self.answer(503 if fail else 200, (NAME + "\n").encode())
+        if url.path == "/slow":
+            ms = int(urllib.parse.parse_qs(url.query).get("ms", ["0"])[0])
+            time.sleep(ms / 1000.0)
+            return self.answer(200, (NAME + "\n").encode())
+        if url.path.startswith("/echo"):
+            body = json.dumps({"name": NAME, "method": self.command, "path": self.path,
+                               "headers": {k.lower(): v for k, v in self.headers.items()}})
+            return self.answer(200, body.encode(), "application/json")
         if url.path == "/bytes":
             query = urllib.parse.parse_qs(url.query)
             n = int(query.get("n", ["0"])[0])
