@@ -12,6 +12,7 @@
 
 #include "common/duration.h"
 #include "control-plane/policy-matching/matched_policies.h"
+#include "control-plane/xds/cluster_policies.h"
 #include "control-plane/xds/dataplane_fields.h"
 #include "control-plane/xds/health_check_policy.h"
 #include "control-plane/xds/http_routes.h"
@@ -173,6 +174,7 @@ void addServiceCluster(const GeneratorInput& input, const policy_matching::Match
   pb::Cluster* c = config.add_clusters();
   *c = cached->second.cluster;
   c->set_connect_timeout_ms(connectTimeoutMs(matched, service));
+  applyClusterPolicies(matched, service, *c);
   compileHealthCheck(matched, service, cached->second.protocol, *c);
   // A proxy without inbounds has no identity to present; STRICT peers will refuse it.
   if (mtlsOn(input) && config.identities_size() > 0) {
