@@ -24,6 +24,12 @@ struct alignas(64) ListenerCounters {
   std::atomic<uint64_t> rbacAllowed{0};
   std::atomic<uint64_t> rbacDenied{0};
   std::atomic<uint64_t> rbacShadowDenied{0};  // allowed, but a shadow rule would deny
+  // HTTP listeners: responses sent downstream (proxied or local), by status class.
+  std::atomic<uint64_t> downstreamRq1xx{0};
+  std::atomic<uint64_t> downstreamRq2xx{0};
+  std::atomic<uint64_t> downstreamRq3xx{0};
+  std::atomic<uint64_t> downstreamRq4xx{0};
+  std::atomic<uint64_t> downstreamRq5xx{0};
 };
 
 // Counters of one cluster (all its endpoints).
@@ -39,6 +45,20 @@ struct alignas(64) ClusterCounters {
   // also counted in connectFailures; handshakes that resumed a session.
   std::atomic<uint64_t> upstreamSslHandshakeErrors{0};
   std::atomic<uint64_t> upstreamSslSessionReused{0};
+  // MeshHealthCheck probes of the cluster's endpoints, and those that failed.
+  std::atomic<uint64_t> healthCheckAttempts{0};
+  std::atomic<uint64_t> healthCheckFailures{0};
+  // HTTP: responses received from upstream, by status class (each try counts).
+  std::atomic<uint64_t> upstreamRq1xx{0};
+  std::atomic<uint64_t> upstreamRq2xx{0};
+  std::atomic<uint64_t> upstreamRq3xx{0};
+  std::atomic<uint64_t> upstreamRq4xx{0};
+  std::atomic<uint64_t> upstreamRq5xx{0};
+  std::atomic<uint64_t> upstreamRqRetry{0};    // retries started
+  std::atomic<uint64_t> upstreamRqTimeout{0};  // requests answered 504 by the route's timeout
+  // Requests in progress and the retries among them (the retry budget's inputs, all workers).
+  std::atomic<uint64_t> upstreamRqActive{0};
+  std::atomic<uint64_t> upstreamRqRetryActive{0};
 };
 
 // The proxy's statistics, thread-safe. Counters are keyed by listener / cluster name and live as
