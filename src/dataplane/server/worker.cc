@@ -50,6 +50,8 @@ Worker::~Worker() {
   thread_.join();
   // The loop thread is gone: tear down here, connections first (they hold the configuration).
   sessions_.clear();  // before the pipe pool: they hand their pipes back
+  httpConnections_.clear();
+  http_.pool.clear();
   listeners_.clear();
   current_.reset();
 }
@@ -91,6 +93,7 @@ void Worker::stopListeningOnLoop() { listeners_.clear(); }
 size_t Worker::bufferedBytesOnLoop() const {
   size_t total = 0;
   for (const auto& [raw, session] : sessions_) total += session->bufferedBytes();
+  for (const auto& [raw, connection] : httpConnections_) total += connection->bufferedBytes();
   return total;
 }
 
@@ -104,6 +107,25 @@ void Worker::onFlushTimer() {
 }
 
 void Worker::accept(const ActiveListener& listener, network::UniqueFd socket) {
+  if (listener.route.listener->config->http) {
+    // An HTTP listener (the outbound of an http service): the app speaks plaintext HTTP/1.1 to
+    // its sidecar, and each request is routed (ADR 0006).
+    hcm::HttpConnection* connection = nullptr;
+    hcm::HttpConnection::Owner& owner = *this;
+    try {
+      auto owned = std::make_unique<hcm::HttpConnection>(loop_.base(), std::move(socket),
+                                                         *listener.route.listener, current_,
+                                                         http_, owner, limits_);
+      connection = owned.get();
+      httpConnections_.emplace(connection, std::move(owned));
+    } catch (const std::exception& e) {
+      log::warn("connection dropped", {{"error", e.what()}});
+      return;
+    }
+    active_.fetch_add(1, std::memory_order_relaxed);
+    connection->start();
+    return;
+  }
   tcp_proxy::TcpProxySession* session = nullptr;
   tcp_proxy::SessionOwner& owner = *this;
   const ListenerRuntime& runtime = *listener.route.listener;
@@ -125,6 +147,11 @@ void Worker::accept(const ActiveListener& listener, network::UniqueFd socket) {
   }
   active_.fetch_add(1, std::memory_order_relaxed);
   if (!session->start()) onSessionClosed(*session);
+}
+
+void Worker::onHttpConnectionClosed(hcm::HttpConnection& connection) {
+  httpConnections_.erase(&connection);
+  active_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void Worker::onSessionClosed(tcp_proxy::TcpProxySession& session) {

@@ -12,6 +12,7 @@
 
 #include "dataplane/event/event_loop.h"
 #include "dataplane/event/timer.h"
+#include "dataplane/filters/http/http_connection.h"
 #include "dataplane/filters/tcp_proxy/tcp_proxy_session.h"
 #include "dataplane/network/listener.h"
 #include "dataplane/network/pipe_pool.h"
@@ -24,7 +25,7 @@ namespace braid::dataplane {
 // One worker thread: its own event loop, its own listening socket per address (SO_REUSEPORT), the
 // connections it accepted. Other threads talk to it only through post(); the *OnLoop methods run
 // on its thread.
-class Worker final : private tcp_proxy::SessionOwner {
+class Worker final : private tcp_proxy::SessionOwner, private hcm::HttpConnection::Owner {
  public:
   explicit Worker(const tcp_proxy::ProxyLimits& limits);
   ~Worker();  // stops the loop, joins the thread, closes everything
@@ -54,6 +55,7 @@ class Worker final : private tcp_proxy::SessionOwner {
 
   void accept(const ActiveListener& listener, network::UniqueFd socket);
   void onSessionClosed(tcp_proxy::TcpProxySession& session) override;
+  void onHttpConnectionClosed(hcm::HttpConnection& connection) override;
   void onFlushTimer();
 
   const tcp_proxy::ProxyLimits limits_;
@@ -65,6 +67,9 @@ class Worker final : private tcp_proxy::SessionOwner {
   std::map<std::string, std::unique_ptr<ActiveListener>> listeners_;  // by address key
   std::unordered_map<tcp_proxy::TcpProxySession*, std::unique_ptr<tcp_proxy::TcpProxySession>>
       sessions_;
+  // HTTP listeners' connections, and what they share (the upstream pool).
+  hcm::WorkerHttp http_;
+  std::unordered_map<hcm::HttpConnection*, std::unique_ptr<hcm::HttpConnection>> httpConnections_;
   std::atomic<uint64_t> active_{0};
   std::thread thread_;
 };

@@ -1,0 +1,147 @@
+#pragma once
+
+// The HTTP/1.1 connection manager of an HTTP listener (ADR 0006 §6): one downstream connection
+// from the local app, requests parsed with the strict streaming codec and answered in order
+// (keep-alive, pipelining: the next request is parsed only once the previous response is done),
+// each routed through the listener's RouteTable to a cluster, an endpoint, and a pooled upstream
+// HTTP/1.1 connection. Bodies stream both ways under the TCP proxy's watermarks; nothing is
+// buffered whole, except a copy of a request of at most 64 KiB kept so it can be retried.
+// Loop thread only.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/http/http1_codec.h"
+#include "dataplane/event/timer.h"
+#include "dataplane/filters/http/retry_state.h"
+#include "dataplane/filters/http/upstream_connection.h"
+#include "dataplane/filters/http/upstream_pool.h"
+#include "dataplane/filters/tcp_proxy/tcp_proxy_session.h"
+#include "dataplane/network/stream_socket.h"
+#include "dataplane/server/worker_config.h"
+
+struct evbuffer;
+
+namespace braid::dataplane::hcm {
+
+// What a worker shares between its HTTP connections.
+struct WorkerHttp {
+  UpstreamPool pool;
+  std::mt19937_64 random{std::random_device{}()};
+};
+
+class HttpConnection final : private network::StreamSocket::Handler,
+                             private UpstreamConnection::Client {
+ public:
+  class Owner {
+   public:
+    // Called as the connection's last action; destroying it inside is expected.
+    virtual void onHttpConnectionClosed(HttpConnection& connection) = 0;
+
+   protected:
+    ~Owner() = default;
+  };
+
+  // `listener` has an `http` configuration and belongs to `config`, which the connection keeps.
+  HttpConnection(event_base* base, network::UniqueFd downstream, const ListenerRuntime& listener,
+                 std::shared_ptr<WorkerConfig> config, WorkerHttp& worker, Owner& owner,
+                 const tcp_proxy::ProxyLimits& limits);
+  ~HttpConnection();
+  HttpConnection(const HttpConnection&) = delete;
+  HttpConnection& operator=(const HttpConnection&) = delete;
+
+  void start();
+  size_t bufferedBytes() const;
+
+ private:
+  // Downstream.
+  void onReadable(network::StreamSocket& socket) override;
+  void onWritable(network::StreamSocket& socket) override;
+  // Upstream.
+  void onUpstreamConnected(UpstreamConnection& connection) override;
+  void onUpstreamConnectFailed(UpstreamConnection& connection) override;
+  void onUpstreamReadable(UpstreamConnection& connection) override;
+  void onUpstreamWritable(UpstreamConnection& connection) override;
+
+  void processInput();
+  // false: the input did not start with the HTTP/2 preface (true: answered, or more is needed).
+  bool handlePreface(bool& needMore);
+  void onRequestHead();
+  void forwardRequestBody(std::string_view framed);
+  void onRequestComplete();
+  void startTry();
+  // Sends the request (or, on a retry, its copy) on a connected connection.
+  void sendOnConnection(UpstreamConnection& connection);
+  void retryOrFail(TryFailure failure, int status = 0);
+  void processResponse();
+  void sendResponseHead();
+  void onResponseComplete();
+  // A local answer to the current request (or, outside one, to the connection).
+  void answer(int status, std::string_view body, bool close,
+              const braid::http::Headers& extra = {});
+  void answerRedirect(const std::string& normalized);
+  void endRequest();
+  void beginClose();
+  void onRouteTimeout();
+  void dropUpstream();
+  void flushDownstream();
+  void flushUpstream();
+  size_t upstreamBacklog() const;
+  void updateDownstreamReading();
+  void countDownstream(int status);
+  void countUpstream(int status);
+  void finishIfDead();
+
+  const tcp_proxy::ProxyLimits& limits_;
+  event_base* base_;
+  const ListenerRuntime& listener_;
+  std::shared_ptr<WorkerConfig> config_;
+  WorkerHttp& worker_;
+  Owner& owner_;
+  network::StreamSocket downstream_;
+  http1::Parser parser_{http1::Parser::Kind::kRequest};
+  evbuffer* in_ = nullptr;       // downstream bytes not parsed yet
+  evbuffer* pending_ = nullptr;  // request bytes waiting for an upstream connection
+  evbuffer* upIn_ = nullptr;     // upstream bytes not parsed yet
+  event::Timer routeTimer_;
+  event::Timer tryTimer_;
+  event::Timer backoffTimer_;
+  event::Timer lingerTimer_;
+  bool dead_ = false;
+  bool closing_ = false;  // no more requests: flush, half-close, wait for the caller's close
+  bool downstreamBlocked_ = false;
+  bool upstreamBlocked_ = false;
+
+  // The current request.
+  bool inRequest_ = false;
+  bool requestDone_ = false;      // the whole request was read
+  bool localAnswered_ = false;    // answered by the proxy: the rest of the request is dropped
+  bool responseStarted_ = false;  // a response head went downstream
+  bool closeAfterResponse_ = false;
+  bool downstreamChunked_ = false;
+  bool interim_ = false;  // the upstream response being parsed is a 1xx
+  bool upstreamEof_ = false;
+  bool upstreamError_ = false;
+  bool eofNoted_ = false;  // the response parser was told of upstreamEof_
+  bool firstTry_ = true;
+  bool startPending_ = false;  // routed; the first try starts after the input at hand is parsed
+  http1::MessageHead request_;
+  const Route* route_ = nullptr;
+  upstream::LoadBalancer* balancer_ = nullptr;
+  std::shared_ptr<ClusterCounters> cluster_;
+  bool countedRetry_ = false;
+  std::string upstreamHead_;
+  bool replayable_ = false;
+  std::string replay_;  // head and body so far, while retries remain possible
+  uint32_t retries_ = 0;
+  std::vector<int> tried_;
+  std::unique_ptr<UpstreamConnection> upstream_;
+  std::optional<http1::Parser> response_;
+};
+
+}  // namespace braid::dataplane::hcm

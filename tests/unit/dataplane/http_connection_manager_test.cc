@@ -1,0 +1,415 @@
+// The HTTP/1.1 connection manager end to end: real sockets on 127.0.0.1 through a WorkerPool
+// whose snapshot has an HTTP listener with a route table, small upstream HTTP servers behind it.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <map>
+
+#include "dataplane/server/worker_pool.h"
+#include "dataplane/stats/stats.h"
+#include "http_test_server.h"
+#include "support/golden.h"
+#include "test_support.h"
+
+namespace braid::dataplane {
+namespace {
+
+using namespace test_support;  // NOLINT: the test helpers
+using http_test::Client;
+using http_test::get;
+using http_test::Reply;
+using http_test::Request;
+using http_test::Upstream;
+
+const bool kSigpipeIgnored = [] {
+  signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+
+Route catchAll(std::vector<WeightedCluster> clusters) {
+  Route route;
+  route.name = "default";
+  route.match.path = RouteMatch::Path::kPrefix;
+  route.match.pathValue = "/";
+  route.action.clusters = std::move(clusters);
+  for (const auto& cluster : route.action.clusters) route.action.totalWeight += cluster.weight;
+  return route;
+}
+
+ListenerConfig httpListener(uint16_t port, std::vector<Route> routes) {
+  ListenerConfig listener = makeListener("outbound:web", port, "web");
+  listener.protocol = "http";
+  listener.http = HttpConnectionManagerConfig{};
+  listener.http->statPrefix = "web";
+  listener.http->routes.routes = std::move(routes);
+  return listener;
+}
+
+class HttpProxyTest : public ::testing::Test {
+ protected:
+  void apply(std::vector<Route> routes, std::vector<ClusterConfig> clusters) {
+    if (port_ == 0) port_ = freePort();
+    ASSERT_EQ(pool_.apply(makeSnapshot(std::to_string(++version_),
+                                       {httpListener(port_, std::move(routes))}, clusters)),
+              "");
+  }
+  // One request on a new connection.
+  http_test::Response once(const std::string& request, const std::string& method = "GET") {
+    Client client(port_);
+    EXPECT_TRUE(client.connected());
+    EXPECT_TRUE(client.send(request));
+    return client.read(method);
+  }
+
+  Stats stats_;
+  WorkerPool pool_{2, stats_};
+  uint16_t port_ = 0;
+  int version_ = 0;
+};
+
+TEST_F(HttpProxyTest, ForwardsWithHeaderRulesAndAnswersInOrder) {
+  Upstream v1("v1", [](const Request& request, int) {
+    Reply reply;
+    reply.body = "path=" + request.head.target;
+    reply.headers = {{"keep-alive", "timeout=5"}, {"x-drop", "1"}};
+    return reply;
+  });
+  Route route = catchAll({{"web", 1}});
+  route.match.pathValue = "/api";
+  route.action.rewrite.path = PathReplace::kPrefix;
+  route.action.rewrite.value = "/v1";
+  route.requestHeaders.set = {{"x-env", "prod"}};
+  route.requestHeaders.remove = {"x-internal"};
+  route.responseHeaders.add = {{"x-served-by", "braid"}};
+  route.responseHeaders.remove = {"x-drop"};
+  apply({route}, {makeCluster("web", {v1.port()})});
+
+  Client client(port_);
+  ASSERT_TRUE(client.connected());
+  // Three pipelined requests: answered in order on one connection.
+  ASSERT_TRUE(client.send(get("/api/items?x=1",
+                              "Connection: keep-alive, x-secret\r\nX-Secret: s\r\nTE: trailers\r\n"
+                              "X-Internal: 1\r\nX-Env: dev\r\n") +
+                          get("/api/../api/a//b") + get("/other")));
+  auto first = client.read();
+  ASSERT_TRUE(first.ok);
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body, "path=/v1/items?x=1");
+  EXPECT_EQ(first.header("x-upstream"), "v1");
+  EXPECT_EQ(first.header("x-served-by"), "braid");
+  EXPECT_EQ(first.header("x-drop"), "");
+  EXPECT_EQ(first.header("keep-alive"), "");
+  auto second = client.read();
+  EXPECT_EQ(second.body, "path=/v1/a/b");
+  auto third = client.read();
+  EXPECT_EQ(third.status, 404);
+  EXPECT_EQ(third.body, "no route");
+
+  auto seen = v1.seen();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].header("x-secret"), "");
+  EXPECT_EQ(seen[0].header("te"), "");
+  EXPECT_EQ(seen[0].header("connection"), "");
+  EXPECT_EQ(seen[0].header("x-internal"), "");
+  EXPECT_EQ(seen[0].header("x-env"), "prod");
+  EXPECT_EQ(seen[0].header("host"), "svc");
+  EXPECT_EQ(seen[0].header("x-request-id").size(), 36u);
+  EXPECT_NE(seen[0].header("x-request-id"), seen[1].header("x-request-id"));
+  EXPECT_EQ(v1.accepted(), 1);  // the second request reused the connection
+
+  // A request that brings its own id keeps it.
+  once(get("/api", "X-Request-Id: abc\r\n"));
+  EXPECT_EQ(v1.seen().back().header("x-request-id"), "abc");
+  EXPECT_TRUE(waitFor([&] {
+    return stats_.listener("outbound:web")->downstreamRq2xx.load() == 3 &&
+           stats_.listener("outbound:web")->downstreamRq4xx.load() == 1 &&
+           stats_.cluster("web")->upstreamRq2xx.load() == 3;
+  }));
+  EXPECT_NE(
+      stats_.renderPrometheus().find("braid_dp_cluster_upstream_rq_2xx_total{cluster=\"web\"} 3"),
+      std::string::npos);
+}
+
+TEST_F(HttpProxyTest, WeightedSplitIsWithinThreePointsOver1000Requests) {
+  Upstream v1("v1"), v2("v2");
+  apply({catchAll({{"web-v1", 80}, {"web-v2", 20}})},
+        {makeCluster("web", {v1.port()}), makeCluster("web-v1", {v1.port()}),
+         makeCluster("web-v2", {v2.port()})});
+  std::map<std::string, int> seen;
+  for (int c = 0; c < 10; ++c) {
+    Client client(port_);
+    ASSERT_TRUE(client.connected());
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_TRUE(client.send(get("/")));
+      auto response = client.read();
+      ASSERT_TRUE(response.ok);
+      ++seen[response.header("x-upstream")];
+    }
+  }
+  EXPECT_EQ(seen["v1"] + seen["v2"], 1000);
+  EXPECT_NEAR(seen["v2"], 200, 30) << "v2 got " << seen["v2"] << " of 1000";
+  RecordProperty("v2_share_per_mille", seen["v2"]);
+  std::printf("80/20 split over 1000 requests: v1=%d v2=%d\n", seen["v1"], seen["v2"]);
+  // Keep-alive: far fewer upstream connections than requests.
+  EXPECT_LT(v1.accepted() + v2.accepted(), 100);
+}
+
+TEST_F(HttpProxyTest, HeaderMatchSendsMatchingRequestsToV2Only) {
+  Upstream v1("v1"), v2("v2");
+  Route canary = catchAll({{"web-v2", 1}});
+  canary.match.headers.push_back({"x-canary", HeaderMatcher::Kind::kExact, "yes", {}});
+  apply({canary, catchAll({{"web-v1", 1}})},
+        {makeCluster("web", {v1.port()}), makeCluster("web-v1", {v1.port()}),
+         makeCluster("web-v2", {v2.port()})});
+  Client client(port_);
+  for (int i = 0; i < 50; ++i) {
+    bool matching = i % 2 == 0;
+    ASSERT_TRUE(client.send(get("/", matching ? "X-Canary: yes\r\n" : "X-Canary: no\r\n")));
+    auto response = client.read();
+    ASSERT_TRUE(response.ok);
+    EXPECT_EQ(response.header("x-upstream"), matching ? "v2" : "v1");
+  }
+  EXPECT_EQ(v2.requests(), 25);
+  EXPECT_EQ(v1.requests(), 25);
+}
+
+TEST_F(HttpProxyTest, KeepAliveReusesUpstreamConnections) {
+  Upstream v1("v1");
+  apply({catchAll({{"web", 1}})}, {makeCluster("web", {v1.port()})});
+  constexpr int kRequests = 200;
+  for (int c = 0; c < 4; ++c) {
+    Client client(port_);
+    for (int i = 0; i < kRequests / 4; ++i) {
+      ASSERT_TRUE(client.send(get("/")));
+      ASSERT_EQ(client.read().status, 200);
+    }
+  }
+  EXPECT_EQ(v1.requests(), kRequests);
+  EXPECT_LE(v1.accepted(), 4);  // one per worker at most in practice; never one per request
+  std::printf("keep-alive: %d requests over %d upstream connections\n", v1.requests(),
+              v1.accepted());
+  // An upstream that closes after each answer: the pool forgets those connections.
+  Upstream closing("c", [](const Request&, int) {
+    Reply reply;
+    reply.close = true;
+    return reply;
+  });
+  apply({catchAll({{"web", 1}})}, {makeCluster("web", {closing.port()})});
+  Client client(port_);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(client.send(get("/")));
+    ASSERT_EQ(client.read().status, 200);
+  }
+  EXPECT_EQ(closing.accepted(), 5);
+}
+
+TEST_F(HttpProxyTest, LocalAnswers) {
+  Upstream v1("v1");
+  Route redirect = catchAll({});
+  redirect.match.pathValue = "/old";
+  redirect.isRedirect = true;
+  redirect.redirect.path = PathReplace::kPrefix;
+  redirect.redirect.value = "/new";
+  redirect.redirect.status = 301;
+  Route empty = catchAll({{"nowhere", 1}});
+  empty.match.pathValue = "/empty";
+  apply({redirect, empty}, {makeCluster("web", {v1.port()}), makeCluster("nowhere", {})});
+  auto moved = once("GET /old/x?q=1 HTTP/1.1\r\nHost: svc:8080\r\n\r\n");
+  EXPECT_EQ(moved.status, 301);
+  EXPECT_EQ(moved.header("location"), "http://svc:8080/new/x?q=1");
+  auto none = once(get("/empty"));
+  EXPECT_EQ(none.status, 503);
+  EXPECT_EQ(none.body, "no healthy upstream");
+  EXPECT_EQ(once(get("/nothing")).status, 404);
+  // HTTP/2 with prior knowledge and upgrades are refused plainly (not served yet).
+  Client h2(port_);
+  ASSERT_TRUE(h2.send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+  EXPECT_EQ(h2.read().status, 501);
+  EXPECT_TRUE(h2.closedByPeer());
+  EXPECT_EQ(once(get("/", "Connection: upgrade\r\nUpgrade: websocket\r\n")).status, 501);
+  EXPECT_EQ(v1.requests(), 0);
+}
+
+TEST_F(HttpProxyTest, SlowUpstreamGets504AtTheRouteTimeout) {
+  Upstream slow("slow", [](const Request&, int) {
+    Reply reply;
+    reply.delay = 1500ms;
+    return reply;
+  });
+  Route route = catchAll({{"web", 1}});
+  route.action.timeout = 400ms;
+  apply({route}, {makeCluster("web", {slow.port()})});
+  Client client(port_);
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.send(get("/")));
+  auto response = client.read();
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - start)
+                     .count();
+  EXPECT_EQ(response.status, 504);
+  EXPECT_EQ(response.body, "upstream request timeout");
+  EXPECT_NEAR(static_cast<double>(elapsed), 400.0, 40.0);
+  std::printf("504 after %lld ms (route timeout 400 ms)\n", static_cast<long long>(elapsed));
+  EXPECT_TRUE(waitFor([&] { return stats_.cluster("web")->upstreamRqTimeout.load() == 1; }));
+  // The connection serves the next request.
+  ASSERT_TRUE(client.send(get("/")));
+  EXPECT_EQ(client.read().status, 504);
+}
+
+TEST_F(HttpProxyTest, RetriesMakeAFlakyBackendSucceed) {
+  Upstream flaky("flaky", [](const Request&, int index) {
+    Reply reply;
+    if (index % 2 == 0) reply.status = 503;
+    return reply;
+  });
+  Route route = catchAll({{"web", 1}});
+  route.action.retry.enabled = true;
+  route.action.retry.numRetries = 2;
+  route.action.retry.retryOn = RetryPolicy::k5xx;
+  route.action.retry.backoffBase = 5ms;
+  route.action.retry.backoffMax = 20ms;
+  apply({route}, {makeCluster("web", {flaky.port()})});
+  Client client(port_);
+  int ok = 0;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(client.send(
+        i % 4 == 3 ? "POST / HTTP/1.1\r\nHost: svc\r\nContent-Length: 5\r\n\r\nhello" : get("/")));
+    auto response = client.read();
+    if (response.status == 200) ++ok;
+  }
+  EXPECT_EQ(ok, 20);
+  EXPECT_EQ(flaky.requests(), 40);
+  for (const auto& request : flaky.seen()) {
+    if (request.head.method == "POST") {
+      EXPECT_EQ(request.body, "hello");
+    }
+  }
+  EXPECT_EQ(stats_.cluster("web")->upstreamRqRetry.load(), 20u);
+  EXPECT_EQ(stats_.cluster("web")->upstreamRq5xx.load(), 20u);
+
+  // Without a retry policy the caller sees the failures.
+  apply({catchAll({{"web", 1}})}, {makeCluster("web", {flaky.port()})});
+  Client plain(port_);
+  int failed = 0;
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(plain.send(get("/")));
+    if (plain.read().status == 503) ++failed;
+  }
+  EXPECT_EQ(failed, 5);
+}
+
+TEST_F(HttpProxyTest, RetriesGoToAnotherEndpointAfterAConnectFailure) {
+  Upstream alive("alive");
+  uint16_t dead = freePort();
+  Route route = catchAll({{"web", 1}});
+  route.action.retry.enabled = true;
+  route.action.retry.numRetries = 1;
+  route.action.retry.retryOn = RetryPolicy::kConnectFailure;
+  apply({route}, {makeCluster("web", {dead, alive.port()})});
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(once(get("/")).status, 200);
+}
+
+TEST_F(HttpProxyTest, SmugglingCorpusIsRefusedAndNothingReachesTheUpstream) {
+  Upstream v1("v1");
+  apply({catchAll({{"web", 1}})}, {makeCluster("web", {v1.port()})});
+  const auto dir = braid::testing::sourceDir() / "tests/golden/http/smuggling";
+  const auto files = braid::testing::filesIn(dir, ".http");
+  ASSERT_GE(files.size(), 40u);
+  for (const auto& file : files) {
+    SCOPED_TRACE(file.filename().string());
+    auto statusFile = file;
+    statusFile.replace_extension(".status");
+    const int expected = std::stoi(braid::testing::readFile(statusFile));
+    // The corpus's 413s assume the CP's 8 MiB body limit; a proxy streams bodies of any size.
+    if (expected == 413) continue;
+    Client client(port_);
+    ASSERT_TRUE(client.connected());
+    client.send(braid::testing::readFile(file));
+    auto response = client.read();
+    ASSERT_TRUE(response.ok);
+    EXPECT_EQ(response.status, expected) << response.body;
+    EXPECT_EQ(response.header("connection"), "close");
+    EXPECT_TRUE(client.closedByPeer());
+  }
+  EXPECT_EQ(v1.accepted(), 0);  // not even a connection: the error came with the head
+  EXPECT_EQ(v1.requests(), 0);
+}
+
+TEST_F(HttpProxyTest, ExpectContinueIsAnsweredByTheProxy) {
+  Upstream v1("v1", [](const Request& request, int) {
+    Reply reply;
+    reply.body = std::to_string(request.bodyBytes) + (request.header("expect").empty() ? "" : "!");
+    return reply;
+  });
+  apply({catchAll({{"web", 1}})}, {makeCluster("web", {v1.port()})});
+  Client client(port_);
+  ASSERT_TRUE(client.send(
+      "PUT /x HTTP/1.1\r\nHost: svc\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n"));
+  EXPECT_EQ(readExactly(client.fd(), 25), "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_TRUE(client.send("abc"));
+  auto response = client.read();
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "3");
+  // Chunked request bodies go through chunked.
+  ASSERT_TRUE(
+      client.send("POST /x HTTP/1.1\r\nHost: svc\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  response = client.read();
+  EXPECT_EQ(response.body, "5");
+}
+
+// 10 MiB each way through a slow reader: bytes stream, and what the proxy holds stays bounded
+// by the watermarks (1 MiB high per direction), far below the body size.
+TEST_F(HttpProxyTest, LargeBodiesStreamWithBoundedBuffering) {
+  constexpr uint64_t kSize = 10 * 1024 * 1024;
+  Upstream v1("v1", [](const Request& request, int) {
+    Reply reply;
+    if (request.head.method == "GET") {
+      reply.generatedBody = kSize;
+    } else {
+      reply.body = std::to_string(request.bodyBytes);
+    }
+    return reply;
+  });
+  v1.setReadPause(2ms);
+  apply({catchAll({{"web", 1}})}, {makeCluster("web", {v1.port()})});
+
+  std::atomic<bool> done{false};
+  std::atomic<size_t> peak{0};
+  std::thread sampler([&] {
+    while (!done) {
+      peak = std::max(peak.load(), pool_.bufferedBytes());
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  Client client(port_);
+  std::string head =
+      "POST /up HTTP/1.1\r\nHost: svc\r\nContent-Length: " + std::to_string(kSize) + "\r\n\r\n";
+  std::thread writer([&] {
+    client.send(head);
+    const std::string piece = pattern(1 << 20);
+    for (int i = 0; i < 10; ++i) client.send(piece);
+  });
+  auto up = client.read("POST");
+  writer.join();
+  EXPECT_EQ(up.status, 200);
+  EXPECT_EQ(up.body, std::to_string(kSize));
+  size_t uploadPeak = peak.exchange(0);
+
+  ASSERT_TRUE(client.send(get("/down")));
+  std::this_thread::sleep_for(300ms);  // a slow caller: the proxy must stop reading upstream
+  auto down = client.read("GET", 0);
+  done = true;
+  sampler.join();
+  EXPECT_EQ(down.status, 200);
+  EXPECT_EQ(down.bodyBytes, kSize);
+  std::printf("10 MiB: peak buffered upload %zu bytes, download %zu bytes\n", uploadPeak,
+              peak.load());
+  EXPECT_LT(uploadPeak, 4u << 20);
+  EXPECT_LT(peak.load(), 4u << 20);
+}
+
+}  // namespace
+}  // namespace braid::dataplane
