@@ -5,6 +5,7 @@
 #include <set>
 
 #include "braid/proxy/v1/config.pb.h"
+#include "dataplane/config/health_check_compiler.h"
 #include "dataplane/config/route_compiler.h"
 
 namespace braid::dataplane {
@@ -84,6 +85,12 @@ void compileCluster(const pb::Cluster& in, Snapshot& snapshot, Problems& problem
     cluster.tls.identity = in.tls().identity();
     cluster.tls.expectedSan = in.tls().expected_san();
     cluster.tls.sni = in.tls().sni();
+  }
+  if (in.has_health_check()) {
+    cluster.healthCheck.emplace();
+    for (const auto& problem : compileHealthCheck(in.health_check(), *cluster.healthCheck)) {
+      problems.add(where + " health_check: " + problem);
+    }
   }
   snapshot.clusters.emplace(cluster.name, std::move(cluster));
 }

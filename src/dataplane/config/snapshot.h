@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/config/health_check_config.h"
 #include "dataplane/config/route_config.h"
 
 namespace braid::dataplane {
@@ -73,6 +74,7 @@ struct ClusterConfig {
   std::chrono::milliseconds connectTimeout{5000};  // Envoy's default
   std::vector<EndpointConfig> endpoints;
   UpstreamTls tls;
+  std::optional<HealthCheckConfig> healthCheck;  // MeshHealthCheck: active checks
 };
 
 struct MtlsConfig {

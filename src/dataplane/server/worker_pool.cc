@@ -18,6 +18,7 @@ WorkerPool::WorkerPool(int workers, Stats& stats, const tcp_proxy::ProxyLimits& 
   for (int i = 0; i < std::max(workers, 1); ++i) {
     workers_.push_back(std::make_unique<Worker>(limits));
   }
+  healthChecker_ = std::make_unique<upstream::HealthChecker>();
 }
 
 WorkerPool::~WorkerPool() = default;
@@ -120,6 +121,7 @@ std::string WorkerPool::applyLocked(SnapshotPtr next, const WorkloadIdentityPtr&
     for (auto& [key, perWorker] : opened) sockets.emplace(key, std::move(perWorker[worker]));
     workers_[worker]->applyOnLoop(runtime, std::move(sockets));
   });
+  healthChecker_->update(runtime->clusters);
   if (!draining_) bound_ = std::move(addresses);
   tlsIdentity_ = identity;
   {
@@ -168,7 +170,12 @@ std::string WorkerPool::clustersText() const {
            std::to_string(counters.connectFailures.load(std::memory_order_relaxed)));
       line("cx_total", std::to_string(counters.total.load(std::memory_order_relaxed)));
       line("weight", std::to_string(endpoint.config->weight));
-      line("health_flags", endpoint.config->healthy ? "healthy" : "/failed_eds_health");
+      std::string flags = endpoint.config->healthy ? "" : "/failed_eds_health";
+      if ((counters.activeHc.load(std::memory_order_relaxed) &
+           upstream::EndpointCounters::kFailedActiveHc) != 0) {
+        flags = "/failed_active_hc" + flags;
+      }
+      line("health_flags", flags.empty() ? "healthy" : flags);
       if (!endpoint.config->origin.empty()) line("origin", endpoint.config->origin);
     }
   }

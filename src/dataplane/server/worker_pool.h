@@ -15,6 +15,7 @@
 #include "dataplane/stats/stats.h"
 #include "dataplane/tls/workload_identity.h"
 #include "dataplane/upstream/endpoint_registry.h"
+#include "dataplane/upstream/health_checker.h"
 
 namespace braid::dataplane {
 
@@ -63,6 +64,7 @@ class WorkerPool {
   //   <cluster>::<ip>:<port>::cx_connect_fail::N
   //   <cluster>::<ip>:<port>::cx_total::N         (connect attempts)
   //   <cluster>::<ip>:<port>::weight::W
+  //   (health_flags starts with /failed_active_hc while failing active health checks)
   //   <cluster>::<ip>:<port>::health_flags::healthy   (or /failed_eds_health)
   //   <cluster>::<ip>:<port>::origin::<mesh>/<dataplane>   (when the endpoint names one)
   std::string clustersText() const;
@@ -93,6 +95,7 @@ class WorkerPool {
   std::set<std::string> bound_;      // address keys every worker listens on
   bool draining_ = false;
   upstream::EndpointRegistry endpoints_;
+  std::unique_ptr<upstream::HealthChecker> healthChecker_;  // MeshHealthCheck's thread
 };
 
 }  // namespace braid::dataplane

@@ -20,6 +20,11 @@ struct alignas(64) EndpointCounters {
   std::atomic<uint64_t> active{0};  // connections connecting or open
   std::atomic<uint64_t> total{0};   // connect attempts
   std::atomic<uint64_t> connectFailures{0};
+  // Active health checks (health_checker.h), written by the checker thread only.
+  static constexpr uint8_t kFailedActiveHc = 1;  // failing its cluster's active checks
+  static constexpr uint8_t kHcPanic = 2;         // its cluster panics: use it even so
+  static constexpr uint8_t kHcFailTraffic = 4;   // ...or, with failTrafficOnPanic, use none
+  std::atomic<uint8_t> activeHc{0};
 };
 
 // One endpoint of a cluster as the workers use it: parsed once on the main thread.
@@ -29,7 +34,14 @@ struct EndpointRuntime {
   std::string key;                                  // "ip:port", canonical
   std::shared_ptr<EndpointCounters> counters;
 
-  bool usable() const { return config->healthy && address.has_value(); }
+  bool usable() const {
+    if (!config->healthy || !address.has_value()) return false;
+    uint8_t hc = counters ? counters->activeHc.load(std::memory_order_relaxed) : 0;
+    if ((hc & EndpointCounters::kHcPanic) != 0) {
+      return (hc & EndpointCounters::kHcFailTraffic) == 0;
+    }
+    return (hc & EndpointCounters::kFailedActiveHc) == 0;
+  }
   // A weight of 0 is not a valid configuration; it counts as 1 rather than starving the endpoint.
   uint32_t weight() const { return config->weight == 0 ? 1 : config->weight; }
 };
