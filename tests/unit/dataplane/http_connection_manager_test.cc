@@ -311,6 +311,86 @@ TEST_F(HttpProxyTest, RetriesGoToAnotherEndpointAfterAConnectFailure) {
   for (int i = 0; i < 10; ++i) EXPECT_EQ(once(get("/")).status, 200);
 }
 
+TEST_F(HttpProxyTest, PerTryTimeoutRetriesOnAnotherEndpoint) {
+  Upstream slow("slow", [](const Request&, int) {
+    Reply reply;
+    reply.delay = 1000ms;
+    return reply;
+  });
+  Upstream fast("fast");
+  Route route = catchAll({{"web", 1}});
+  route.action.timeout = 3000ms;
+  route.action.retry.enabled = true;
+  route.action.retry.numRetries = 1;
+  route.action.retry.perTryTimeout = 150ms;
+  route.action.retry.retryOn = RetryPolicy::kGatewayError;
+  route.action.retry.backoffBase = 1ms;
+  route.action.retry.backoffMax = 5ms;
+  apply({route}, {makeCluster("web", {slow.port(), fast.port()})});
+  for (int i = 0; i < 6; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    auto response = once(get("/"));
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.header("x-upstream"), "fast");
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 600ms);
+  }
+  EXPECT_GE(slow.requests(), 1);  // round robin sent some first tries there
+}
+
+TEST_F(HttpProxyTest, ResetsBeforeAResponseAreRetried) {
+  Upstream flaky("flaky", [](const Request&, int index) {
+    Reply reply;
+    reply.reset = index % 2 == 0;
+    return reply;
+  });
+  Route route = catchAll({{"web", 1}});
+  route.action.retry.enabled = true;
+  route.action.retry.numRetries = 1;
+  route.action.retry.retryOn = RetryPolicy::kReset;
+  route.action.retry.backoffBase = 1ms;
+  route.action.retry.backoffMax = 2ms;
+  apply({route}, {makeCluster("web", {flaky.port()})});
+  Client client(port_);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(client.send(get("/")));
+    EXPECT_EQ(client.read().status, 200);
+  }
+  // Without a policy a reset is a 503.
+  apply({catchAll({{"web", 1}})}, {makeCluster("web", {flaky.port()})});
+  int resets = 0;
+  for (int i = 0; i < 4; ++i) {
+    auto response = once(get("/"));
+    if (response.status == 503) {
+      ++resets;
+      EXPECT_EQ(response.body, "upstream reset before response");
+    }
+  }
+  EXPECT_EQ(resets, 2);
+}
+
+// A caller that half-closes after its upload still gets the answer.
+TEST_F(HttpProxyTest, HalfClosedUploadIsAnswered) {
+  constexpr size_t kSize = 4 << 20;
+  Upstream v1("v1", [](const Request& request, int) {
+    Reply reply;
+    reply.body = std::to_string(request.bodyBytes);
+    return reply;
+  });
+  v1.setReadPause(1ms);
+  apply({catchAll({{"web", 1}})}, {makeCluster("web", {v1.port()})});
+  Client client(port_);
+  std::thread writer([&] {
+    client.send("PUT /x HTTP/1.1\r\nHost: svc\r\nConnection: close\r\nContent-Length: " +
+                std::to_string(kSize) + "\r\n\r\n" + pattern(kSize));
+    shutdown(client.fd(), SHUT_WR);
+  });
+  auto response = client.read("PUT");
+  writer.join();
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, std::to_string(kSize));
+  EXPECT_TRUE(client.closedByPeer());
+}
+
 TEST_F(HttpProxyTest, SmugglingCorpusIsRefusedAndNothingReachesTheUpstream) {
   Upstream v1("v1");
   apply({catchAll({{"web", 1}})}, {makeCluster("web", {v1.port()})});

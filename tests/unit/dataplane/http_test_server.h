@@ -39,6 +39,7 @@ struct Reply {
   std::chrono::milliseconds delay{0};  // before the head is written
   uint64_t generatedBody = 0;          // instead of `body`: this many pattern bytes, streamed
   bool close = false;                  // close the connection after the response
+  bool reset = false;                  // close the connection instead of answering
 };
 
 // One thread per connection; requests on a connection are answered in order.
@@ -140,6 +141,10 @@ class Upstream {
     }
     Reply reply = handler_ ? handler_(request, index) : Reply{};
     if (reply.delay.count() > 0) std::this_thread::sleep_for(reply.delay);
+    if (reply.reset) {
+      shutdown(fd, SHUT_RDWR);
+      return false;
+    }
     http1::MessageHead head;
     head.status = reply.status;
     head.reason = "X";

@@ -261,8 +261,11 @@ out:
   if (downstream_.readClosed()) {
     if (!inRequest_ && parser_.idle() && evbuffer_get_length(in_) == 0) {
       beginClose();
-    } else if (inRequest_ && !requestDone_) {
-      dead_ = true;  // the request was cut short: nothing sensible can be answered
+    } else if (inRequest_ && !requestDone_ && !downstreamBlocked_ &&
+               evbuffer_get_length(in_) == 0) {
+      // Everything the caller sent is parsed and the request is still short of its end: it was
+      // cut short, and nothing sensible can be answered.
+      dead_ = true;
       return;
     } else if (!inRequest_) {
       beginClose();  // a partial request head: dropped
