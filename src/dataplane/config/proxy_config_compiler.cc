@@ -5,6 +5,7 @@
 #include <set>
 
 #include "braid/proxy/v1/config.pb.h"
+#include "dataplane/config/cluster_compiler.h"
 #include "dataplane/config/health_check_compiler.h"
 #include "dataplane/config/route_compiler.h"
 
@@ -53,16 +54,9 @@ void compileCluster(const pb::Cluster& in, Snapshot& snapshot, Problems& problem
   ClusterConfig cluster;
   cluster.name = in.name();
   cluster.service = in.service();
-  switch (in.lb_policy()) {
-    case pb::Cluster::LEAST_REQUEST:
-      cluster.lbPolicy = LbPolicy::kLeastRequest;
-      break;
-    case pb::Cluster::ROUND_ROBIN:
-      cluster.lbPolicy = LbPolicy::kRoundRobin;
-      break;
-    default:
-      problems.add(where + ": unknown lb_policy " + std::to_string(in.lb_policy()));
-  }
+  std::vector<std::string> policyProblems;
+  compileClusterPolicies(in, where, cluster, policyProblems);
+  for (const auto& problem : policyProblems) problems.add(problem);
   if (in.connect_timeout_ms() > 0) {
     cluster.connectTimeout = std::chrono::milliseconds(in.connect_timeout_ms());
   }

@@ -32,7 +32,41 @@ struct EndpointConfig {
   std::string origin;  // "<mesh>/<dataplane>", for /clusters
 };
 
-enum class LbPolicy { kRoundRobin, kLeastRequest };
+// MeshLoadBalancingStrategy's Maglev is balanced as kRingHash (the same consistency: a key keeps
+// its endpoint, and only the keys of an endpoint that leaves move).
+enum class LbPolicy { kRoundRobin, kLeastRequest, kRandom, kRingHash };
+
+// Where a hashing balancer takes its key (the HTTP connection manager evaluates them in order;
+// a TCP proxy always hashes the caller's source IP).
+struct HashPolicyConfig {
+  enum class Type { kConnection, kHeader, kCookie, kQueryParameter, kFilterState };
+  Type type = Type::kConnection;
+  std::string name;  // header / cookie / query parameter name, filter-state key
+  bool terminal = false;
+  std::chrono::milliseconds cookieTtl{0};
+  std::string cookiePath;
+};
+
+// MeshCircuitBreaker connectionLimits. 0 = no limit (no MeshCircuitBreaker: the CP fills
+// Envoy's 1024 whenever connectionLimits is given).
+struct CircuitBreakerConfig {
+  uint32_t maxConnections = 0;      // upstream connections of the cluster, all workers together
+  uint32_t maxPendingRequests = 0;  // HTTP
+  uint32_t maxRequests = 0;         // HTTP
+  uint32_t maxRetries = 0;          // HTTP
+};
+
+// MeshCircuitBreaker outlierDetection (upstream/outlier_detector.h). A threshold of 0 is off.
+struct OutlierDetectionConfig {
+  bool enabled = false;
+  std::chrono::milliseconds interval{10000};
+  std::chrono::milliseconds baseEjectionTime{30000};
+  uint32_t maxEjectionPercent = 10;
+  bool splitExternalLocalErrors = false;
+  uint32_t consecutive5xx = 0;
+  uint32_t consecutiveGatewayFailure = 0;
+  uint32_t consecutiveLocalOriginFailure = 0;
+};
 
 // Mutual TLS between proxies (CONTRACT §6), compiled from the CP's ProxyConfig.mtls.
 enum class TlsMode { kDisabled, kStrict, kPermissive };
@@ -75,6 +109,18 @@ struct ClusterConfig {
   std::vector<EndpointConfig> endpoints;
   UpstreamTls tls;
   std::optional<HealthCheckConfig> healthCheck;  // MeshHealthCheck: active checks
+  // MeshLoadBalancingStrategy details (cluster_compiler.h).
+  // kLeastRequest: compare this many random endpoints (P2C); 0 = compare them all.
+  uint32_t choiceCount = 0;
+  uint32_t minRingSize = 1024;  // kRingHash
+  uint32_t maxRingSize = 8388608;
+  std::vector<HashPolicyConfig> hashPolicies;
+  CircuitBreakerConfig circuitBreaker;
+  OutlierDetectionConfig outlierDetection;
+  int maxConnectAttempts = 0;  // MeshRetry tcp.maxConnectAttempt; 0 = ProxyLimits'
+  // MeshTimeout idleTimeout: a TCP connection with no bytes either way this long is closed;
+  // 0 = never. Envoy's default.
+  std::chrono::milliseconds idleTimeout{3600 * 1000};
 };
 
 struct MtlsConfig {

@@ -32,6 +32,7 @@ std::shared_ptr<const RuntimeConfig> buildRuntimeConfig(SnapshotPtr snapshot, St
     upstream::ClusterRuntime runtime;
     runtime.config = &cluster;
     runtime.counters = stats.cluster(name);
+    runtime.outlier = endpoints.outlier(name);
     runtime.endpoints.reserve(cluster.endpoints.size());
     for (const auto& endpoint : cluster.endpoints) {
       upstream::EndpointRuntime resolved;

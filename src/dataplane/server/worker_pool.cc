@@ -5,6 +5,7 @@
 
 #include "dataplane/network/socket_ops.h"
 #include "dataplane/server/worker.h"
+#include "dataplane/upstream/outlier_detector.h"
 
 namespace braid::dataplane {
 namespace {
@@ -158,7 +159,28 @@ std::string WorkerPool::clustersText() const {
   }
   std::string out;
   if (!config) return out;
+  const auto now = std::chrono::steady_clock::now();
   for (const auto& [name, cluster] : config->clusters) {
+    if (cluster.outlier) {
+      // Cluster-wide lines: the circuit breaker's refusals and the outlier detector's ejections.
+      const auto& detector = *cluster.outlier;
+      auto clusterLine = [&](const std::string& field, uint64_t value) {
+        out.append(name).append("::").append(field).append("::");
+        out.append(std::to_string(value)).append("\n");
+      };
+      if (cluster.config->circuitBreaker.maxConnections != 0) {
+        clusterLine("default_priority::max_connections",
+                    cluster.config->circuitBreaker.maxConnections);
+        clusterLine("upstream_cx_overflow",
+                    detector.upstreamCxOverflow.load(std::memory_order_relaxed));
+      }
+      if (cluster.config->outlierDetection.enabled) {
+        clusterLine("outlier::ejections_active",
+                    upstream::OutlierDetector::ejectedCount(cluster, now));
+        clusterLine("outlier::ejections_total",
+                    detector.ejectionsTotal.load(std::memory_order_relaxed));
+      }
+    }
     for (const auto& endpoint : cluster.endpoints) {
       std::string prefix = name + "::" + endpoint.key + "::";
       const auto& counters = *endpoint.counters;
@@ -175,6 +197,7 @@ std::string WorkerPool::clustersText() const {
            upstream::EndpointCounters::kFailedActiveHc) != 0) {
         flags = "/failed_active_hc" + flags;
       }
+      if (upstream::OutlierDetector::isEjected(counters, now)) flags += "/failed_outlier_check";
       line("health_flags", flags.empty() ? "healthy" : flags);
       if (!endpoint.config->origin.empty()) line("origin", endpoint.config->origin);
     }

@@ -65,7 +65,11 @@ class WorkerPool {
   //   <cluster>::<ip>:<port>::cx_total::N         (connect attempts)
   //   <cluster>::<ip>:<port>::weight::W
   //   (health_flags starts with /failed_active_hc while failing active health checks)
-  //   <cluster>::<ip>:<port>::health_flags::healthy   (or /failed_eds_health)
+  //   <cluster>::<ip>:<port>::health_flags::healthy   (or /failed_eds_health, and or
+  //                                                     /failed_outlier_check while ejected)
+  //   <cluster>::default_priority::max_connections::N, <cluster>::upstream_cx_overflow::N
+  //                                       (MeshCircuitBreaker maxConnections set)
+  //   <cluster>::outlier::ejections_active::N, ::outlier::ejections_total::N (outlier detection)
   //   <cluster>::<ip>:<port>::origin::<mesh>/<dataplane>   (when the endpoint names one)
   std::string clustersText() const;
 

@@ -25,6 +25,12 @@ struct alignas(64) EndpointCounters {
   static constexpr uint8_t kHcPanic = 2;         // its cluster panics: use it even so
   static constexpr uint8_t kHcFailTraffic = 4;   // ...or, with failTrafficOnPanic, use none
   std::atomic<uint8_t> activeHc{0};
+  // Outlier detection (outlier_detector.h): failures in a row, and the current or last ejection.
+  std::atomic<uint32_t> consecutive5xx{0};
+  std::atomic<uint32_t> consecutiveGatewayFailure{0};
+  std::atomic<uint32_t> consecutiveLocalOriginFailure{0};
+  std::atomic<uint32_t> timesEjected{0};
+  std::atomic<int64_t> ejectedUntilNs{0};  // steady_clock; 0: never ejected
 };
 
 // One endpoint of a cluster as the workers use it: parsed once on the main thread.
@@ -46,6 +52,8 @@ struct EndpointRuntime {
   uint32_t weight() const { return config->weight == 0 ? 1 : config->weight; }
 };
 
+class OutlierDetector;
+
 struct ClusterRuntime {
   const ClusterConfig* config = nullptr;
   std::shared_ptr<ClusterCounters> counters;
@@ -53,6 +61,9 @@ struct ClusterRuntime {
   // config->tls.enabled: the client context of config->tls.identity (owned by the
   // RuntimeConfig's TLS contexts); nullptr when this proxy has no certificate for it.
   SSL_CTX* tlsClient = nullptr;
+  // Shared by every worker and every snapshot of this cluster; nullptr in tests that build a
+  // ClusterRuntime by hand (no outlier detection then).
+  std::shared_ptr<OutlierDetector> outlier;
 };
 
 }  // namespace braid::dataplane::upstream

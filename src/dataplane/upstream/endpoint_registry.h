@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "dataplane/upstream/cluster_runtime.h"
+#include "dataplane/upstream/outlier_detector.h"
 
 namespace braid::dataplane::upstream {
 
@@ -14,11 +15,14 @@ namespace braid::dataplane::upstream {
 class EndpointRegistry {
  public:
   std::shared_ptr<EndpointCounters> get(const std::string& cluster, const std::string& endpoint);
-  // Forgets endpoints that no snapshot in use refers to any more.
+  // The cluster's outlier detector (and circuit-breaker counters), kept across snapshots.
+  std::shared_ptr<OutlierDetector> outlier(const std::string& cluster);
+  // Forgets endpoints and detectors that no snapshot in use refers to any more.
   void prune();
 
  private:
   std::map<std::pair<std::string, std::string>, std::shared_ptr<EndpointCounters>> counters_;
+  std::map<std::string, std::shared_ptr<OutlierDetector>> outliers_;
 };
 
 }  // namespace braid::dataplane::upstream

@@ -1,11 +1,14 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -18,6 +21,7 @@ namespace braid::dataplane::upstream {
 // endpoint address.
 struct ClusterLbState {
   uint64_t cursor = 0;
+  uint64_t random = 0;  // xorshift64* state (Random, LeastRequest sampling); seeded on first use
   std::unordered_map<std::string, std::shared_ptr<int64_t>> currentWeights;
 };
 
@@ -32,12 +36,24 @@ class LbStateStore {
   std::map<std::string, std::shared_ptr<ClusterLbState>> clusters_;
 };
 
+// The hash a hashing balancer places keys with (FNV-1a, then MurmurHash3's 64-bit finaliser):
+// stable across processes and versions, so every braid-dp sends a key to the same endpoint.
+uint64_t hashKey(std::string_view key);
+
 // Picks endpoints of one cluster for one worker and one snapshot. Only usable endpoints (healthy,
-// with an IP address) are picked.
+// with an IP address) are picked, and not endpoints the outlier detector ejected while another
+// usable one exists (outlier_detector.h).
 //  - Round robin: plain rotation when all weights are equal, else smooth weighted round robin
 //    (each endpoint gets its weight's share, interleaved).
 //  - Least request: the endpoint with the fewest active connections per unit of weight, counted
-//    over all workers; ties rotate.
+//    over all workers; ties rotate. With choiceCount set (MeshLoadBalancingStrategy) and more
+//    endpoints than that, only choiceCount random ones are compared (Envoy's P2C).
+//  - Random: each pick uniform by weight.
+//  - Ring hash (Maglev too): every endpoint with an address owns minRingSize / 4 points per unit
+//    of weight (the ring at most maxRingSize), placed by hashKey("<ip:port>_i");
+//    a key takes the first point at or after hashKey(key) whose endpoint is eligible. A key keeps
+//    its endpoint while that endpoint stays, and when an endpoint joins or leaves only the keys
+//    of its points (~1/N) move. Without a key a pick is random.
 // Loop thread only.
 class LoadBalancer {
  public:
@@ -46,17 +62,30 @@ class LoadBalancer {
   const ClusterRuntime& cluster() const { return cluster_; }
   // The index of the endpoint for the next connection attempt, -1 when no endpoint is usable.
   // Endpoints in `tried` are avoided while another usable one exists.
-  int pick(std::span<const int> tried);
+  // `hash`: the request's or connection's key for a hashing balancer (hashKey()); others
+  // ignore it.
+  int pick(std::span<const int> tried, std::optional<uint64_t> hash = std::nullopt);
+  bool hashing() const { return cluster_.config->lbPolicy == LbPolicy::kRingHash; }
 
  private:
   int pickRoundRobin(std::span<const int> avoid);
   int pickLeastRequest(std::span<const int> avoid);
+  int pickRandom(std::span<const int> avoid);
+  int pickRingHash(std::span<const int> avoid, std::optional<uint64_t> hash);
+  int choose(std::span<const int> avoid, std::optional<uint64_t> hash);
   bool eligible(size_t index, std::span<const int> avoid) const;
+  uint64_t nextRandom();
+  void buildRing();
 
   const ClusterRuntime& cluster_;
   std::shared_ptr<ClusterLbState> state_;
   std::vector<std::shared_ptr<int64_t>> currentWeights_;  // parallel to the endpoints
   bool equalWeights_ = true;
+  // Ring hash: (point, endpoint index) sorted by point.
+  std::vector<std::pair<uint64_t, uint32_t>> ring_;
+  // Set during a pick when the cluster has outlier detection: ejected endpoints are skipped.
+  bool skipEjected_ = false;
+  std::chrono::steady_clock::time_point now_;
 };
 
 }  // namespace braid::dataplane::upstream

@@ -1,7 +1,10 @@
 #include "dataplane/filters/tcp_proxy/tcp_proxy_session.h"
 
+#include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <exception>
@@ -10,6 +13,7 @@
 #include "dataplane/filters/tcp_proxy/deny_response.h"
 #include "dataplane/filters/tcp_proxy/permissions.h"
 #include "dataplane/tls/tls_contexts.h"
+#include "dataplane/upstream/outlier_detector.h"
 
 namespace braid::dataplane::tcp_proxy {
 
@@ -39,6 +43,27 @@ void add(std::atomic<uint64_t>& counter, uint64_t& pending) {
 constexpr int kReadsPerEvent = 4;
 
 void increment(std::atomic<uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
+
+// The ring-hash key of a TCP connection: its source IP (the port changes per connection). HTTP
+// hash policies (header, cookie, query) cannot apply to bytes: a TCP proxy always uses this.
+std::optional<uint64_t> sourceIpHash(int fd) {
+  sockaddr_storage peer{};
+  socklen_t length = sizeof(peer);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) return std::nullopt;
+  char text[INET6_ADDRSTRLEN] = {};
+  const void* ip =
+      peer.ss_family == AF_INET6
+          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr)
+          : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&peer)->sin_addr);
+  if (inet_ntop(peer.ss_family, ip, text, sizeof(text)) == nullptr) return std::nullopt;
+  return upstream::hashKey(text);
+}
+
+int64_t cachedNowUs(event_base* base) {
+  timeval now{};
+  event_base_gettimeofday_cached(base, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1000000 + now.tv_usec;
+}
 void decrement(std::atomic<uint64_t>& counter) { counter.fetch_sub(1, std::memory_order_relaxed); }
 
 }  // namespace
@@ -56,12 +81,15 @@ TcpProxySession::TcpProxySession(event_base* base, network::UniqueFd downstream,
       keepAlive_(std::move(keepAlive)),
       owner_(owner),
       security_(security),
+      sourceHash_(balancer.hashing() ? sourceIpHash(downstream.get()) : std::nullopt),
       downstream_(base, std::move(downstream), *this),
       connector_(base, *this),
       base_(base) {
   increment(listener_.connectionsTotal);
   increment(listener_.connectionsActive);
-  tried_.reserve(static_cast<size_t>(limits_.maxConnectAttempts));
+  int clusterAttempts = balancer_.cluster().config->maxConnectAttempts;
+  maxAttempts_ = std::max(1, clusterAttempts > 0 ? clusterAttempts : limits_.maxConnectAttempts);
+  tried_.reserve(static_cast<size_t>(maxAttempts_));
 }
 
 TcpProxySession::~TcpProxySession() {
@@ -135,8 +163,21 @@ bool TcpProxySession::onTimer() {
       return false;
     case Phase::kUpstreamHandshaking:
       return upstreamTlsFailed("handshake timed out");
+    case Phase::kProxying: {
+      // Idle timeout: the timer was armed for the whole timeout after the last byte it knew
+      // of; bytes since then push the deadline, so it is re-armed for what is left.
+      const auto timeout = balancer_.cluster().config->idleTimeout;
+      const int64_t idleUs = cachedNowUs(base_) - lastActivityUs_;
+      const int64_t timeoutUs = timeout.count() * 1000;
+      if (idleUs >= timeoutUs) {
+        if (auto* outlier = balancer_.cluster().outlier.get()) increment(outlier->idleTimeouts);
+        log::debug("idle timeout", {{"cluster", balancer_.cluster().config->name}});
+        return false;
+      }
+      schedule(std::chrono::milliseconds((timeoutUs - idleUs + 999) / 1000));
+      return true;
+    }
     case Phase::kConnecting:
-    case Phase::kProxying:
       break;
   }
   return true;
@@ -299,8 +340,18 @@ size_t TcpProxySession::bufferedBytes() const {
 }
 
 bool TcpProxySession::connectNext() {
-  while (static_cast<int>(tried_.size()) < limits_.maxConnectAttempts) {
-    int index = balancer_.pick(tried_);
+  const auto& cluster = balancer_.cluster();
+  const uint32_t maxConnections = cluster.config->circuitBreaker.maxConnections;
+  if (tried_.empty() && maxConnections != 0 &&
+      cluster_.upstreamConnectionsActive.load(std::memory_order_relaxed) >= maxConnections) {
+    // MeshCircuitBreaker: refused before any attempt (the count is shared by every worker, so
+    // concurrent accepts may pass it by a few, as in Envoy).
+    if (cluster.outlier) increment(cluster.outlier->upstreamCxOverflow);
+    log::debug("circuit breaker: max connections reached", {{"cluster", cluster.config->name}});
+    return false;
+  }
+  while (static_cast<int>(tried_.size()) < maxAttempts_) {
+    int index = balancer_.pick(tried_, sourceHash_);
     if (index < 0) {
       if (tried_.empty()) increment(cluster_.noHealthyEndpoint);
       return false;
@@ -317,9 +368,17 @@ bool TcpProxySession::connectNext() {
     }
     increment(endpoint.counters->connectFailures);
     increment(cluster_.connectFailures);
+    recordConnect(false);
     releaseEndpoint();
   }
   return false;
+}
+
+void TcpProxySession::recordConnect(bool success) {
+  if (endpoint_ < 0) return;
+  upstream::recordResult(balancer_.cluster(), static_cast<size_t>(endpoint_),
+                         success ? upstream::UpstreamResult::kConnectSuccess
+                                 : upstream::UpstreamResult::kLocalOriginFailure);
 }
 
 void TcpProxySession::onConnectResult(network::Connector::Result result, network::UniqueFd socket,
@@ -332,6 +391,7 @@ void TcpProxySession::onConnectResult(network::Connector::Result result, network
   increment(endpoint.counters->connectFailures);
   increment(cluster_.connectFailures);
   if (result == network::Connector::Result::kTimedOut) increment(cluster_.connectTimeouts);
+  recordConnect(false);
   releaseEndpoint();
   if (!connectNext()) finish();
 }
@@ -345,14 +405,37 @@ bool TcpProxySession::onConnected(network::UniqueFd socket) {
     return false;
   }
   if (balancer_.cluster().config->tls.enabled) return startUpstreamTls();
+  recordConnect(true);
   return startProxying();
 }
 
 bool TcpProxySession::startProxying() {
   phase_ = Phase::kProxying;
+  if (!startIdleTimer()) return false;
   downstream_.setReadEnabled(true);
   upstream_->setReadEnabled(true);
   return true;
+}
+
+bool TcpProxySession::startIdleTimer() {
+  const auto timeout = balancer_.cluster().config->idleTimeout;
+  if (timeout.count() <= 0) return true;
+  if (!timer_) {
+    try {
+      timer_ = std::make_unique<event::Timer>(base_, [this] {
+        if (!onTimer()) finish();
+      });
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  touch();
+  schedule(timeout);
+  return true;
+}
+
+void TcpProxySession::touch() {
+  if (timer_) lastActivityUs_ = cachedNowUs(base_);
 }
 
 bool TcpProxySession::startUpstreamTls() {
@@ -402,6 +485,7 @@ bool TcpProxySession::continueUpstreamHandshake() {
   }
   if (SSL_session_reused(upstream_->ssl()) == 1) increment(cluster_.upstreamSslSessionReused);
   if (timer_) timer_->cancel();
+  recordConnect(true);
   return startProxying();
 }
 
@@ -415,6 +499,7 @@ bool TcpProxySession::upstreamTlsFailed(const std::string& error) {
   increment(cluster_.upstreamSslHandshakeErrors);
   increment(endpoint.counters->connectFailures);
   increment(cluster_.connectFailures);
+  recordConnect(false);
   releaseEndpoint();
   upstream_.reset();
   phase_ = Phase::kConnecting;
@@ -471,6 +556,7 @@ bool TcpProxySession::forward(network::StreamSocket& from, network::StreamSocket
       break;
   }
   (&from == &downstream_ ? downstreamReceived_ : upstreamReceived_) += count;
+  touch();
   // A read that filled its buffer is a bulk transfer: the rest of this direction goes through a
   // pipe (after the bytes already buffered, which are written first).
   // TLS bytes are encrypted and decrypted in user space: never spliced.
@@ -504,6 +590,7 @@ bool TcpProxySession::drain(network::StreamSocket& to) {
   auto io = to.flush(count);
   (&to == &downstream_ ? downstreamSent_ : upstreamSent_) += count;
   if (io == network::StreamSocket::Io::kError) return false;
+  if (count > 0) touch();
   network::StreamSocket& from = peer(to);
   const size_t pending = to.outputLength();
   if (pending == 0 && from.readClosed() && !to.writeClosed() && !to.shutdownWrite()) return false;

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@ struct ProxyLimits {
   // Bytes per read. Just under 64 KiB, so that libevent's chain (buffer plus its header) is a
   // 64 KiB allocation rather than 128 KiB.
   size_t readSize = 64 * 1024 - 512;
+  // Per cluster: ClusterConfig::maxConnectAttempts (MeshRetry tcp) when set, else this.
   int maxConnectAttempts = 3;
   // Bulk transfers (a direction whose reads fill readSize) switch to splice() through a kernel
   // pipe, so their bytes are never copied through user space; at most `maxPipes` pipes per
@@ -71,7 +73,12 @@ class SessionOwner {
 // One downstream connection proxied to one upstream endpoint: L4, bytes both ways, half-close
 // honoured, bounded buffering. With mTLS an inbound first terminates TLS (STRICT; PERMISSIVE
 // peeks whether the caller speaks TLS) and checks the caller's permissions, and a TLS cluster's
-// connection is TLS to the other proxy before a byte of the app goes through. Loop thread only.
+// connection is TLS to the other proxy before a byte of the app goes through.
+// Cluster policies: at most maxConnectAttempts connect attempts; a new connection is closed at
+// once (counted upstream_cx_overflow) while the cluster has maxConnections upstream connections;
+// connect outcomes go to the outlier detector; a ring-hash cluster hashes the caller's source IP;
+// a connection with no bytes either way for idleTimeout is closed (one timer per session, re-armed
+// lazily from the time of the last byte). Loop thread only.
 class TcpProxySession final : private network::StreamSocket::Handler,
                               private network::Connector::Handler {
  public:
@@ -140,6 +147,10 @@ class TcpProxySession final : private network::StreamSocket::Handler,
   void releasePipeIfEmpty(network::StreamSocket& to);
   bool done() const;
   void releaseEndpoint();
+  // Records the current endpoint's connect outcome with the outlier detector.
+  void recordConnect(bool success);
+  bool startIdleTimer();
+  void touch();
   void finish();
   network::StreamSocket& peer(network::StreamSocket& socket);
 
@@ -151,6 +162,8 @@ class TcpProxySession final : private network::StreamSocket::Handler,
   std::shared_ptr<const void> keepAlive_;
   SessionOwner& owner_;
   const SessionSecurity security_;
+  // The caller's source IP hashed, for ring-hash clusters (before downstream_ takes the socket).
+  std::optional<uint64_t> sourceHash_;
   network::StreamSocket downstream_;
   std::unique_ptr<network::StreamSocket> upstream_;
   network::Connector connector_;
@@ -161,6 +174,9 @@ class TcpProxySession final : private network::StreamSocket::Handler,
   std::unique_ptr<event::Timer> timer_;  // setup deadlines; only sessions with a setup phase
   std::chrono::steady_clock::time_point deadline_;
   evbuffer* denied_ = nullptr;  // what a denied caller sent (kDenying)
+  int maxAttempts_ = 1;
+  // Idle timeout (kProxying): when a byte last went either way, in the loop's cached clock (µs).
+  int64_t lastActivityUs_ = 0;
   bool downstreamBlocked_ = false;
   bool upstreamBlocked_ = false;
   // Byte counts not yet added to the shared counters.
