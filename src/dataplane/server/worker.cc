@@ -107,15 +107,18 @@ void Worker::onFlushTimer() {
 }
 
 void Worker::accept(const ActiveListener& listener, network::UniqueFd socket) {
-  if (listener.route.listener->config->http) {
+  const ListenerConfig& config = *listener.route.listener->config;
+  if (config.http && config.direction == Direction::kOutbound &&
+      config.security.mode == TlsMode::kDisabled) {
     // An HTTP listener (the outbound of an http service): the app speaks plaintext HTTP/1.1 to
-    // its sidecar, and each request is routed (ADR 0006).
+    // its sidecar, and each request is routed (ADR 0006). Inbounds keep the TCP proxy, whose
+    // mTLS and permission front (ADR 0005) the connection manager does not have yet.
     hcm::HttpConnection* connection = nullptr;
     hcm::HttpConnection::Owner& owner = *this;
     try {
       auto owned = std::make_unique<hcm::HttpConnection>(loop_.base(), std::move(socket),
-                                                         *listener.route.listener, current_,
-                                                         http_, owner, limits_);
+                                                         *listener.route.listener, current_, http_,
+                                                         owner, limits_);
       connection = owned.get();
       httpConnections_.emplace(connection, std::move(owned));
     } catch (const std::exception& e) {

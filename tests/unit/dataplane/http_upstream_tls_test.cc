@@ -42,6 +42,8 @@ class HttpUpstreamTlsTest : public ::testing::Test {
     inbound.protocol = "http";
     inbound.security.mode = TlsMode::kStrict;
     inbound.security.identity = "backend";
+    // With a route table too: an inbound keeps its mTLS front (the TCP proxy) all the same.
+    inbound.http = HttpConnectionManagerConfig{};
     auto app = makeCluster("localhost:app", {app_.port()});
     app.service = "";
     auto backendSnapshot = std::make_shared<Snapshot>(*makeSnapshot("1", {inbound}, {app}));
