@@ -169,6 +169,9 @@ struct H2Connection::Glue {
       // (RFC 9113 §8.1: RST_STREAM NO_ERROR after a complete response).
       s.resetAfterReply = !end;
     } else {
+      // If the block also ended the stream, nghttp2 closes it cleanly: the close code must
+      // still tell the handler that the message was refused.
+      s.closeError = NGHTTP2_PROTOCOL_ERROR;
       nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_PROTOCOL_ERROR);
     }
     c.events_.onHeadersTooLarge(id);
@@ -199,8 +202,7 @@ struct H2Connection::Glue {
     H2Connection& c = self(userData);
     const Stream* s = c.find(id);
     if (s == nullptr) return 0;
-    const bool silent = s->silent;
-    if (!silent) c.events_.onClosed(id, errorCode);
+    if (!s->silent) c.events_.onClosed(id, errorCode != 0 ? errorCode : s->closeError);
     c.streams_.erase(id);
     return 0;
   }
@@ -392,7 +394,7 @@ int32_t H2Connection::submitRequest(const braid::http::Headers& headers, bool en
 bool H2Connection::submitHeadersFrame(int32_t streamId, const braid::http::Headers& headers,
                                       bool endStream, bool withProvider) {
   Stream* s = find(streamId);
-  if (s == nullptr || s->providerAttached || s->rejected) return false;
+  if (s == nullptr || s->responded || s->rejected) return false;
   const braid::http::Headers normalized = normalize(headers);
   const auto nva = toNv(normalized);
   int rv = 0;
@@ -402,6 +404,7 @@ bool H2Connection::submitHeadersFrame(int32_t streamId, const braid::http::Heade
     rv = nghttp2_submit_response(session_, streamId, nva.data(), nva.size(),
                                  endStream ? nullptr : &provider);
     s->providerAttached = !endStream;
+    s->responded = true;
   } else {
     rv = nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, streamId, nullptr, nva.data(),
                                 nva.size(), nullptr);

@@ -73,7 +73,8 @@ class H2Connection {
     size_t outOffset = 0;
     bool outEnd = false;  // the caller's last byte is in `out`
     bool providerAttached = false;
-    bool deferred = false;  // the data provider returned NGHTTP2_ERR_DEFERRED
+    bool responded = false;  // a server's final response head was submitted
+    bool deferred = false;   // the data provider returned NGHTTP2_ERR_DEFERRED
     std::optional<braid::http::Headers> trailers;
     bool initialHeadersSeen = false;
     braid::http::Headers receiving;  // the header block being decoded
@@ -82,6 +83,7 @@ class H2Connection {
     bool rejected = false;         // refused or reset: what still arrives on it is dropped
     bool silent = false;           // refused before the handler heard of it: no events at all
     bool resetAfterReply = false;  // RST_STREAM NO_ERROR once the refusal is sent
+    uint32_t closeError = 0;       // reported on close when nghttp2 saw a clean end
     size_t unconsumed = 0;
     size_t pendingOut() const { return out.size() - outOffset; }
   };

@@ -50,6 +50,7 @@ struct ServerApp : H2ServerSession::Handler {
   std::function<void(int32_t, Req&)> onEnd;      // when the request has ended
   bool autoConsume = true;
   size_t rejected = 0;
+  size_t drained = 0;
   size_t open = 0;
   size_t maxOpen = 0;
 
@@ -77,6 +78,7 @@ struct ServerApp : H2ServerSession::Handler {
     --open;
   }
   void onRequestRejected(int32_t) override { ++rejected; }
+  void onSendBufferDrained(int32_t) override { ++drained; }
 
   void ended(int32_t id, Req& r) {
     r.ended = true;
@@ -309,6 +311,7 @@ TEST(Http2SessionTest, LargeBodiesBothWaysUnderFlowControl) {
   EXPECT_LE(maxClientUnconsumed, options.initialStreamWindow);
   EXPECT_LE(maxClientBuffered, kWatermark + kPiece);
   EXPECT_LE(maxServerBuffered, kWatermark + kPiece);
+  EXPECT_GT(p.sapp.drained, 0u);  // the echo's queue emptied (the cue to read upstream again)
   std::printf(
       "5 MiB each way: %zu rounds, %zu wire bytes, max unconsumed %zu/%zu, max queued "
       "%zu/%zu\n",
@@ -479,6 +482,26 @@ TEST(Http2SessionTest, OversizeHeaderBlockIsAnswered431) {
   EXPECT_EQ(p.sapp.reqs.count(numerous), 0u);
   EXPECT_EQ(p.capp.resps[ok].body, "/fine");  // the connection (and HPACK state) survives
   EXPECT_EQ(p.server.openStreams(), 0u);
+}
+
+TEST(Http2SessionTest, OversizeResponseHeadersResetTheStream) {
+  Pair p;
+  p.sapp.onEnd = [&](int32_t id, ServerApp::Req&) {
+    Headers h;
+    for (int i = 0; i < 9; ++i)
+      h.emplace_back("x-big-" + std::to_string(i), std::string(6900, '0'));
+    EXPECT_TRUE(p.server.submitResponse(id, 200, h, true));
+    EXPECT_FALSE(p.server.submitResponse(id, 200, {}, true));  // one final response only
+  };
+  const int32_t big = p.client.submitRequest(get("/big-response"), true);
+  p.pump();
+  const int32_t next = p.client.submitRequest(get("/next"), true);
+  p.sapp.onEnd = nullptr;
+  p.pump();
+  ASSERT_TRUE(p.serverOk && p.clientOk);
+  EXPECT_TRUE(p.capp.resps[big].headers.empty());
+  EXPECT_EQ(p.capp.resps[big].closedCode, h2_error::kProtocolError);
+  EXPECT_EQ(p.capp.resps[next].body, "/next");
 }
 
 TEST(Http2SessionTest, RapidResetFloodEndsInGoAway) {
