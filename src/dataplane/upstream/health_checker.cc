@@ -106,8 +106,18 @@ class HealthChecker::Session final : private network::Connector::Handler {
 
   ~Session() { closeProbe(); }
 
-  // A new configuration for the same endpoint: the counts and the schedule carry on.
-  void reconfigure(Target target) { target_ = std::move(target); }
+  // A new configuration for the same endpoint: the counts carry on, and so does the schedule
+  // unless the intervals changed (a probe in flight schedules the next one with the new ones).
+  void reconfigure(Target target) {
+    const HealthCheckConfig& old = target_.config;
+    bool rescheduled = target.config.interval != old.interval ||
+                       target.config.noTrafficInterval != old.noTrafficInterval;
+    target_ = std::move(target);
+    if (rescheduled && connector_ == nullptr && read_ == nullptr) {
+      timer_.schedule(
+          randomUpTo(std::min(target_.config.interval, target_.config.noTrafficInterval)));
+    }
+  }
   const Target& target() const { return target_; }
 
  private:

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 #include <string>
 #include <thread>
@@ -228,6 +229,9 @@ TEST(HealthCheckerTest, DeadEndpointIsEjectedWithinTwoIntervalsAndTrafficShifts)
   // Two failed probes (unhealthyThreshold 2), the first within one interval of the stop; the
   // rest is scheduling slack on a loaded machine.
   EXPECT_LE(ejectedAfter.count(), 2 * kInterval.count() + 250) << ejectedAfter.count();
+  std::printf("ejected %lld ms after the stop (interval %lld ms, unhealthyThreshold 2)\n",
+              static_cast<long long>(ejectedAfter.count()),
+              static_cast<long long>(kInterval.count()));
 
   std::string aTotal = clusterLine(pool.clustersText(), aKey + "cx_total");
   std::map<std::string, int> after;
@@ -378,6 +382,15 @@ TEST(HealthCheckerTest, PanicUsesEveryEndpointBelowTheThreshold) {
     EXPECT_FALSE(c.endpoint(2).usable());
     EXPECT_TRUE(c.endpoint(0).usable());
   }
+}
+
+TEST(HealthCheckerTest, ANewIntervalTakesEffectWithoutWaitingForTheOldOne) {
+  ProbeServer server(ProbeServer::Mode::kTag, "A");
+  Checked c({server.port()}, fastCheck(milliseconds(60000), 1, 1));
+  ASSERT_TRUE(waitFor([&] { return c.counters().healthCheckAttempts.load() == 1; }));
+  c.config.healthCheck = fastCheck(milliseconds(50), 1, 1);
+  c.checker.update(c.clusters);
+  EXPECT_TRUE(waitFor([&] { return c.counters().healthCheckAttempts.load() >= 3; }, 2000ms));
 }
 
 TEST(HealthCheckerTest, MtlsClustersAreProbedWithAConnectOnly) {
