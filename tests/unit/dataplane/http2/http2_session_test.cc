@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -814,6 +815,39 @@ TEST(Http2InteropTest, NghttpPostsAMegabyteAndGetsTrailers) {
   ::unlink(path);
   EXPECT_NE(out.find("x-echo-bytes: 1048576"), std::string::npos) << out.substr(0, 4000);
   EXPECT_NE(out.find("x-trailer: done"), std::string::npos) << out.substr(0, 4000);
+}
+
+// Many multiplexed requests from h2load (also in nghttp2-client); prints its figures.
+TEST(Http2InteropTest, H2loadHundredStreamsAtATime) {
+  if (!have("h2load")) GTEST_SKIP() << "h2load (nghttp2-client) not installed";
+  LoopbackServer server;
+  const std::string out = run("timeout 60 h2load -n 20000 -c 1 -m 100 http://127.0.0.1:" +
+                              std::to_string(server.port()) + "/load 2>&1");
+  EXPECT_NE(out.find("20000 succeeded, 0 failed, 0 errored"), std::string::npos) << out;
+  EXPECT_NE(out.find("status codes: 20000 2xx"), std::string::npos) << out;
+  const size_t at = out.find("finished in");
+  if (at != std::string::npos) {
+    std::printf("h2load: %s\n", out.substr(at, out.find('\n', at) - at).c_str());
+  }
+}
+
+// In-memory cost of the codec pair, for the record (no assertion on time).
+TEST(Http2SessionTest, InMemoryRequestRate) {
+  Pair p;
+  constexpr int kRequests = 20000;
+  const auto start = std::chrono::steady_clock::now();
+  int done = 0;
+  while (done < kRequests) {
+    for (int i = 0; i < 100; ++i) p.client.submitRequest(get("/r"), true);
+    p.pump();
+    done += 100;
+  }
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(p.capp.resps.size(), static_cast<size_t>(kRequests));
+  EXPECT_EQ(p.capp.resps.rbegin()->second.body, "/r");
+  std::printf("in memory: %d requests (client + server sessions) in %.3f s, %.0f req/s\n",
+              kRequests, secs, kRequests / secs);
 }
 
 TEST(Http2InteropTest, CurlWithPriorKnowledge) {
