@@ -355,17 +355,39 @@ TEST_F(HttpProxyTest, ResetsBeforeAResponseAreRetried) {
     ASSERT_TRUE(client.send(get("/")));
     EXPECT_EQ(client.read().status, 200);
   }
-  // Without a policy a reset is a 503.
+  // Without a policy a reset is a 503 (a POST: an idempotent request on a reused connection
+  // would be sent again once, see StalePooledConnectionsAreRetriedForIdempotentRequests).
   apply({catchAll({{"web", 1}})}, {makeCluster("web", {flaky.port()})});
   int resets = 0;
   for (int i = 0; i < 4; ++i) {
-    auto response = once(get("/"));
+    auto response = once("POST / HTTP/1.1\r\nHost: svc\r\nContent-Length: 1\r\n\r\nx", "POST");
     if (response.status == 503) {
       ++resets;
       EXPECT_EQ(response.body, "upstream reset before response");
     }
   }
   EXPECT_EQ(resets, 2);
+}
+
+// A pooled connection the upstream closes as the next request arrives: an idempotent request
+// goes again on a new connection; a POST is not sent twice.
+TEST_F(HttpProxyTest, StalePooledConnectionsAreRetriedForIdempotentRequests) {
+  Upstream closing("c", [](const Request&, int) {
+    Reply reply;
+    reply.closeOnNextRequest = true;
+    return reply;
+  });
+  apply({catchAll({{"web", 1}})}, {makeCluster("web", {closing.port()})});
+  Client client(port_);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(client.send(get("/")));
+    EXPECT_EQ(client.read().status, 200);
+  }
+  EXPECT_EQ(closing.requests(), 10);
+  ASSERT_TRUE(client.send("POST / HTTP/1.1\r\nHost: svc\r\nContent-Length: 1\r\n\r\nx"));
+  auto post = client.read("POST");
+  EXPECT_EQ(post.status, 503);
+  EXPECT_EQ(post.body, "upstream reset before response");
 }
 
 // A caller that half-closes after its upload still gets the answer.

@@ -40,6 +40,9 @@ struct Reply {
   uint64_t generatedBody = 0;          // instead of `body`: this many pattern bytes, streamed
   bool close = false;                  // close the connection after the response
   bool reset = false;                  // close the connection instead of answering
+  // Keep-alive in name only: the connection closes when the next request's first bytes arrive
+  // (an idle timeout crossing a reused connection's request, made deterministic).
+  bool closeOnNextRequest = false;
 };
 
 // One thread per connection; requests on a connection are answered in order.
@@ -170,6 +173,12 @@ class Upstream {
     }
     if (reply.close) {
       shutdown(fd, SHUT_WR);
+      return false;
+    }
+    if (reply.closeOnNextRequest) {
+      char byte;
+      recv(fd, &byte, 1, 0);
+      shutdown(fd, SHUT_RDWR);
       return false;
     }
     return true;

@@ -25,6 +25,12 @@ constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n";
 void increment(std::atomic<uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
 void decrement(std::atomic<uint64_t>& counter) { counter.fetch_sub(1, std::memory_order_relaxed); }
 
+// RFC 9110 §9.2.2: sending these twice has the effect of sending them once.
+bool idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
+         method == "DELETE" || method == "TRACE";
+}
+
 std::string_view view(evbuffer* buffer) {
   size_t length = evbuffer_get_length(buffer);
   if (length == 0) return {};
@@ -330,7 +336,10 @@ void HttpConnection::onRequestHead() {
   }
   upstreamHead_.clear();
   http1::appendRequestHead(up, upstreamHead_);
-  replayable_ = action.retry.enabled && action.retry.numRetries > 0;
+  // Kept (up to 64 KiB) for MeshRetry, and for an idempotent request whose pooled connection
+  // turns out to be closed by the upstream.
+  replayable_ =
+      (action.retry.enabled && action.retry.numRetries > 0) || idempotent(request_.method);
   if (replayable_) replay_ = upstreamHead_;
   firstTry_ = true;
   if (request_.expectContinue) {
@@ -423,6 +432,7 @@ void HttpConnection::startTry() {
   const RetryPolicy& retry = route_->action.retry;
   if (retry.enabled && retry.perTryTimeout.count() > 0) tryTimer_.schedule(retry.perTryTimeout);
   upstream_ = worker_.pool.take(key, *this);
+  tryReused_ = upstream_ != nullptr;
   if (upstream_) {
     // Called from within processInput() or a timer: no re-entry into the input here.
     sendOnConnection(*upstream_);
@@ -682,7 +692,18 @@ void HttpConnection::onResponseComplete() {
 void HttpConnection::retryOrFail(TryFailure failure, int status) {
   if (!inRequest_ || dead_) return;
   tryTimer_.cancel();
+  const bool nothingReceived = !response_ || response_->idle();
   dropUpstream();
+  if (failure == TryFailure::kReset && tryReused_ && nothingReceived && !staleRetried_ &&
+      replayable_ && idempotent(request_.method)) {
+    // The upstream closed an idle pooled connection just as it was reused (the close crossed
+    // the request): the request goes again, once, on a new connection, as browsers do. Not a
+    // MeshRetry: no budget, no backoff.
+    staleRetried_ = true;
+    tried_.pop_back();  // the endpoint did nothing wrong
+    backoffTimer_.schedule(std::chrono::milliseconds(0));
+    return;
+  }
   const RetryPolicy& policy = route_->action.retry;
   if (replayable_ && retries_ < policy.numRetries &&
       retriable(policy, request_.method, failure, status) && budgetAllows(*cluster_)) {
@@ -781,6 +802,8 @@ void HttpConnection::endRequest() {
   std::string().swap(replay_);
   replayable_ = false;
   retries_ = 0;
+  tryReused_ = false;
+  staleRetried_ = false;
   tried_.clear();
   route_ = nullptr;
   balancer_ = nullptr;

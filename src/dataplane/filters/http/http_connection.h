@@ -139,6 +139,8 @@ class HttpConnection final : private network::StreamSocket::Handler,
   bool replayable_ = false;
   std::string replay_;  // head and body so far, while retries remain possible
   uint32_t retries_ = 0;
+  bool tryReused_ = false;     // the current try runs on a pooled connection
+  bool staleRetried_ = false;  // sent again once after a pooled connection turned out closed
   std::vector<int> tried_;
   std::unique_ptr<UpstreamConnection> upstream_;
   std::optional<http1::Parser> response_;
