@@ -390,6 +390,43 @@ TEST_F(HttpProxyTest, StalePooledConnectionsAreRetriedForIdempotentRequests) {
   EXPECT_EQ(post.body, "upstream reset before response");
 }
 
+// Upstream framings are re-framed for the caller: chunked passes as chunked, a body delimited
+// by the close becomes chunked for HTTP/1.1 callers and close-delimited for HTTP/1.0 ones.
+TEST_F(HttpProxyTest, ResponsesAreReframedForTheCaller) {
+  Upstream v1("v1", [](const Request& request, int) {
+    Reply reply;
+    reply.body = "0123456789";
+    reply.chunked = request.head.target == "/chunked";
+    reply.closeDelimited = request.head.target == "/close";
+    return reply;
+  });
+  apply({catchAll({{"web", 1}})}, {makeCluster("web", {v1.port()})});
+  Client client(port_);
+  ASSERT_TRUE(client.send(get("/chunked")));
+  auto chunked = client.read();
+  EXPECT_EQ(chunked.body, "0123456789");
+  EXPECT_EQ(chunked.header("transfer-encoding"), "chunked");
+  ASSERT_TRUE(client.send(get("/close")));
+  auto reframed = client.read();
+  EXPECT_EQ(reframed.body, "0123456789");
+  EXPECT_EQ(reframed.header("transfer-encoding"), "chunked");
+  ASSERT_TRUE(client.send(get("/")));  // the caller's connection carries on
+  EXPECT_EQ(client.read().body, "0123456789");
+  ASSERT_TRUE(client.send("HEAD / HTTP/1.1\r\nHost: svc\r\n\r\n"));
+  auto head = client.read("HEAD");
+  EXPECT_TRUE(head.ok);
+  EXPECT_EQ(head.header("content-length"), "10");
+  EXPECT_EQ(head.body, "");
+
+  Client old(port_);
+  ASSERT_TRUE(old.send("GET /close HTTP/1.0\r\nHost: svc\r\n\r\n"));
+  auto legacy = old.read();
+  EXPECT_TRUE(legacy.ok);
+  EXPECT_EQ(legacy.body, "0123456789");
+  EXPECT_EQ(legacy.header("transfer-encoding"), "");
+  EXPECT_TRUE(old.closedByPeer());
+}
+
 // A caller that half-closes after its upload still gets the answer.
 TEST_F(HttpProxyTest, HalfClosedUploadIsAnswered) {
   constexpr size_t kSize = 4 << 20;

@@ -43,6 +43,9 @@ struct Reply {
   // Keep-alive in name only: the connection closes when the next request's first bytes arrive
   // (an idle timeout crossing a reused connection's request, made deterministic).
   bool closeOnNextRequest = false;
+  // Framing of `body`: chunked (with a trailer), or delimited by the connection's close.
+  bool chunked = false;
+  bool closeDelimited = false;
 };
 
 // One thread per connection; requests on a connection are answered in order.
@@ -154,6 +157,22 @@ class Upstream {
     head.headers = reply.headers;
     head.headers.emplace_back("x-upstream", name_);
     uint64_t size = reply.generatedBody > 0 ? reply.generatedBody : reply.body.size();
+    if (reply.chunked || reply.closeDelimited) {
+      if (reply.chunked) head.headers.emplace_back("transfer-encoding", "chunked");
+      std::string out;
+      http1::appendResponseHead(head, out);
+      if (reply.chunked) {
+        http1::appendChunk(reply.body.substr(0, reply.body.size() / 2), out);
+        http1::appendChunk(reply.body.substr(reply.body.size() / 2), out);
+        http1::appendLastChunk({{"x-checksum", "42"}}, out);
+      } else {
+        out += reply.body;
+      }
+      if (!test_support::sendAll(fd, out)) return false;
+      if (!reply.closeDelimited) return true;
+      shutdown(fd, SHUT_WR);
+      return false;
+    }
     head.headers.emplace_back("content-length", std::to_string(size));
     if (reply.close) head.headers.emplace_back("connection", "close");
     std::string out;

@@ -642,12 +642,21 @@ void HttpConnection::sendResponseHead() {
   applyHeaderMods(out.headers, route_->responseHeaders);
   const bool noBody = request_.method == "HEAD" || head.status == 204 || head.status == 304;
   downstreamChunked_ = false;
-  if (head.contentLength) {
+  if (noBody) {
+    // No body follows whatever the framing fields say: they describe the representation (a
+    // HEAD's or 304's Content-Length) and pass through as the upstream sent them.
+    std::string_view length = headerValue(head.headers, "content-length");
+    if (!length.empty()) {
+      out.headers.emplace_back("content-length", std::string(length));
+    } else if (head.chunked && request_.minorVersion >= 1) {
+      out.headers.emplace_back("transfer-encoding", "chunked");
+    }
+  } else if (head.contentLength) {
     out.headers.emplace_back("content-length", std::to_string(*head.contentLength));
-  } else if (!noBody || head.chunked) {
+  } else {
     if (request_.minorVersion >= 1) {
       out.headers.emplace_back("transfer-encoding", "chunked");
-      downstreamChunked_ = !noBody;
+      downstreamChunked_ = true;
     } else {
       closeAfterResponse_ = true;  // an HTTP/1.0 caller: the close ends the body
     }
