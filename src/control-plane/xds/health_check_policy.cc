@@ -105,7 +105,8 @@ void compileHeaders(const Json& list, google::protobuf::RepeatedPtrField<pb::Hea
   }
 }
 
-void compileHttp(const Json& http, pb::HealthCheck::Http& out) {
+void compileHttp(const Json& http, const std::string& protocol, pb::HealthCheck::Http& out) {
+  out.set_http2(protocol == "http2");
   out.set_path(http.contains("path") && http.at("path").is_string()
                    ? http.at("path").get<std::string>()
                    : "/");
@@ -158,7 +159,7 @@ void compileHealthCheck(const policy_matching::MatchedPolicies& matched, const s
   if (checker == "tcp") {
     compileTcp(conf.at("tcp"), *hc->mutable_tcp());
   } else if (checker == "http") {
-    compileHttp(conf.at("http"), *hc->mutable_http());
+    compileHttp(conf.at("http"), protocol, *hc->mutable_http());
   } else {
     const Json& grpc = conf.at("grpc");
     pb::HealthCheck::Grpc* out = hc->mutable_grpc();

@@ -39,9 +39,10 @@ struct HealthCheckConfig {
   std::vector<uint32_t> expectedStatuses{200};
   std::vector<std::pair<std::string, std::string>> setHeaders;  // replace same-named ones
   std::vector<std::pair<std::string, std::string>> addHeaders;  // appended
-  // The CP asked for gRPC (grpc.health.v1), which this proxy does not speak yet: it probes with
-  // a TCP connect instead.
+  // The CP asked for gRPC (grpc.health.v1) or an HTTP/2 check, which this proxy does not send
+  // yet: it probes with a TCP connect instead.
   bool grpcRequested = false;
+  bool http2Requested = false;
 };
 
 }  // namespace braid::dataplane

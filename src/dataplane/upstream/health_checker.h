@@ -19,8 +19,8 @@
 //    CP) are fewer than healthyPanicThreshold percent of the cluster, every endpoint marked
 //    unhealthy by active checks is used again, or none with failTrafficOnPanic.
 //  - Clusters with mTLS (other sidecars) are probed with a TCP connect to the sidecar's inbound:
-//    that inbound is L4 and a probe through TLS is future work. gRPC checks (not spoken yet) are
-//    TCP connects too.
+//    that inbound is L4 and a probe through TLS is future work. gRPC and HTTP/2 checks (not
+//    spoken yet) are TCP connects too.
 //  - An endpoint starts healthy (a configuration push must not stop traffic); state is kept by
 //    (cluster, endpoint address) across snapshots, like the endpoint counters.
 //  - Every probe connects anew: reuseConnection is not implemented.

@@ -94,6 +94,16 @@ TEST(HealthCheckCompiler, TcpBytesAndGrpcAsTcp) {
   EXPECT_TRUE(grpc.send.empty());
 }
 
+TEST(HealthCheckCompiler, Http2ChecksAreConnectsUntilTheProxySendsH2Probes) {
+  pb::HealthCheck hc = base();
+  hc.mutable_http()->set_path("/ready");
+  hc.mutable_http()->set_http2(true);
+  HealthCheckConfig out;
+  EXPECT_TRUE(compileHealthCheck(hc, out).empty());
+  EXPECT_EQ(out.kind, HealthCheckConfig::Kind::kTcp);
+  EXPECT_TRUE(out.http2Requested);
+}
+
 TEST(HealthCheckCompiler, RefusesWhatCannotRun) {
   pb::HealthCheck hc;  // zero interval, timeout, thresholds; no checker
   hc.set_healthy_panic_threshold(101);
