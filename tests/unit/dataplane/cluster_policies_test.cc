@@ -279,7 +279,6 @@ TEST_F(ClusterPoliciesTest, MaxConnectionsRefusesTheOverflowAtOnce) {
   EXPECT_TRUE(eof);
   close(third);
   EXPECT_EQ(backend.accepted(), 2);
-  EXPECT_EQ(clustersField("upstream_cx_overflow", "").empty(), true);  // cluster-level line:
   EXPECT_NE(pool_->clustersText().find("backend::upstream_cx_overflow::1\n"), std::string::npos)
       << pool_->clustersText();
   EXPECT_NE(pool_->clustersText().find("backend::default_priority::max_connections::2\n"),
@@ -298,7 +297,7 @@ TEST_F(ClusterPoliciesTest, RefusingEndpointIsEjectedThenReturns) {
   cluster.outlierDetection.enabled = true;
   cluster.outlierDetection.consecutive5xx = 3;  // connect failures count as gateway errors
   cluster.outlierDetection.maxEjectionPercent = 50;
-  cluster.outlierDetection.baseEjectionTime = std::chrono::milliseconds(600);
+  cluster.outlierDetection.baseEjectionTime = std::chrono::milliseconds(1500);
   ASSERT_EQ(start(cluster, 1), "");
   // Every connection succeeds (the refused attempt is retried on the backend); the third
   // refusal ejects the closed endpoint.
@@ -310,9 +309,11 @@ TEST_F(ClusterPoliciesTest, RefusingEndpointIsEjectedThenReturns) {
   // While ejected, no attempt goes to it: traffic has shifted.
   for (int i = 0; i < 6; ++i) EXPECT_EQ(tagOfNewConnection(), "A");
   EXPECT_EQ(clustersField(endpoint(closed), "cx_total"), "3");
-  // After the ejection time it is tried again (and, still refusing, ejected again, for 2 × 600 ms).
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
-  EXPECT_EQ(clustersField(endpoint(closed), "health_flags"), "healthy");
+  // After the ejection time it is tried again (and, still refusing, ejected again, for 2 × 1.5 s).
+  auto ejected = std::chrono::steady_clock::now();
+  ASSERT_TRUE(
+      waitFor([&] { return clustersField(endpoint(closed), "health_flags") == "healthy"; }));
+  EXPECT_GE(std::chrono::steady_clock::now() - ejected, std::chrono::milliseconds(500));
   for (int i = 0; i < 6; ++i) EXPECT_EQ(tagOfNewConnection(), "A");
   EXPECT_EQ(clustersField(endpoint(closed), "cx_total"), "6");
   EXPECT_EQ(clustersField("outlier", "ejections_total"), "2");
@@ -342,31 +343,31 @@ TEST_F(ClusterPoliciesTest, MaxConnectAttemptBoundsTheAttempts) {
 TEST_F(ClusterPoliciesTest, IdleTimeoutClosesAnIdleConnectionOnly) {
   Backend backend(Backend::Mode::kEcho, "A");
   ClusterConfig cluster = makeCluster("backend", {backend.port()});
-  cluster.idleTimeout = std::chrono::milliseconds(300);
+  cluster.idleTimeout = std::chrono::milliseconds(500);
   ASSERT_EQ(start(cluster), "");
   int idle = connectTo(port_), busy = connectTo(port_);
   ASSERT_EQ(readExactly(idle, 1), "A");
   ASSERT_EQ(readExactly(busy, 1), "A");
   auto started = std::chrono::steady_clock::now();
-  // The busy one echoes a byte every 100 ms for 900 ms: three timeouts' worth, never idle.
-  for (int i = 0; i < 9; ++i) {
+  // The busy one echoes a byte every 100 ms for 1.5 s: three timeouts' worth, never idle.
+  for (int i = 0; i < 15; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     ASSERT_TRUE(sendAll(busy, "x"));
     ASSERT_EQ(readExactly(busy, 1), "x") << "round " << i;
   }
-  // The idle one was closed after ~300 ms (the backend's "bye" never comes: the proxy closed).
+  // The idle one was closed after ~500 ms (the backend's "bye" never comes: the proxy closed).
   bool eof = false;
   EXPECT_EQ(readToEof(idle, &eof), "");
   EXPECT_TRUE(eof);
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
   close(idle);
   // The busy one, idle from now on, closes too.
   auto quiet = std::chrono::steady_clock::now();
   EXPECT_EQ(readToEof(busy, &eof), "");
   EXPECT_TRUE(eof);
   auto took = std::chrono::steady_clock::now() - quiet;
-  EXPECT_GE(took, std::chrono::milliseconds(250));
-  EXPECT_LT(took, std::chrono::milliseconds(1500));
+  EXPECT_GE(took, std::chrono::milliseconds(400));
+  EXPECT_LT(took, std::chrono::milliseconds(3000));
   close(busy);
 }
 
