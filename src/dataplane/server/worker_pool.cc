@@ -163,7 +163,6 @@ std::string WorkerPool::clustersText() const {
   for (const auto& [name, cluster] : config->clusters) {
     if (cluster.outlier) {
       // Cluster-wide lines: the circuit breaker's refusals and the outlier detector's ejections.
-      const auto& detector = *cluster.outlier;
       auto clusterLine = [&](const std::string& field, uint64_t value) {
         out.append(name).append("::").append(field).append("::");
         out.append(std::to_string(value)).append("\n");
@@ -172,13 +171,13 @@ std::string WorkerPool::clustersText() const {
         clusterLine("default_priority::max_connections",
                     cluster.config->circuitBreaker.maxConnections);
         clusterLine("upstream_cx_overflow",
-                    detector.upstreamCxOverflow.load(std::memory_order_relaxed));
+                    cluster.counters->upstreamCxOverflow.load(std::memory_order_relaxed));
       }
       if (cluster.config->outlierDetection.enabled) {
         clusterLine("outlier::ejections_active",
                     upstream::OutlierDetector::ejectedCount(cluster, now));
         clusterLine("outlier::ejections_total",
-                    detector.ejectionsTotal.load(std::memory_order_relaxed));
+                    cluster.counters->outlierEjections.load(std::memory_order_relaxed));
       }
     }
     for (const auto& endpoint : cluster.endpoints) {

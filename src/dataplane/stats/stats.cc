@@ -127,6 +127,13 @@ std::string Stats::renderPrometheus() const {
        "HTTP requests that met the route's timeout.", &ClusterCounters::upstreamRqTimeout},
       {"braid_dp_cluster_upstream_rq_active", "gauge", "HTTP requests in progress.",
        &ClusterCounters::upstreamRqActive},
+      {"braid_dp_cluster_upstream_cx_overflow_total", "counter",
+       "Connections refused because the cluster had its circuit breaker's max connections.",
+       &ClusterCounters::upstreamCxOverflow},
+      {"braid_dp_cluster_outlier_detection_ejections_total", "counter",
+       "Endpoints ejected by outlier detection.", &ClusterCounters::outlierEjections},
+      {"braid_dp_cluster_idle_timeouts_total", "counter",
+       "TCP connections closed after the idle timeout.", &ClusterCounters::idleTimeouts},
   };
   std::string out;
   std::lock_guard lock(mutex_);

@@ -92,7 +92,7 @@ void OutlierDetector::eject(const ClusterRuntime& cluster, size_t endpoint, Cloc
   c.consecutive5xx.store(0, std::memory_order_relaxed);
   c.consecutiveGatewayFailure.store(0, std::memory_order_relaxed);
   c.consecutiveLocalOriginFailure.store(0, std::memory_order_relaxed);
-  ejectionsTotal.fetch_add(1, std::memory_order_relaxed);
+  if (cluster.counters) cluster.counters->outlierEjections.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace braid::dataplane::upstream

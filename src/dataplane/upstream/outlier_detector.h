@@ -50,13 +50,9 @@ class OutlierDetector {
   // Endpoints of `cluster` ejected at `now`.
   static size_t ejectedCount(const ClusterRuntime& cluster, Clock::time_point now);
 
-  // Connections refused by MeshCircuitBreaker maxConnections (Envoy's upstream_cx_overflow).
-  std::atomic<uint64_t> upstreamCxOverflow{0};
-  std::atomic<uint64_t> ejectionsTotal{0};
-  // Ejections the max-ejection-percent rule prevented.
+  // Ejections the max-ejection-percent rule prevented (ejections themselves count in
+  // ClusterCounters::outlierEjections, with the circuit breaker's upstreamCxOverflow).
   std::atomic<uint64_t> ejectionsOverflow{0};
-  // TCP connections closed by the idle timeout (Envoy's tcp idle_timeout).
-  std::atomic<uint64_t> idleTimeouts{0};
 
  private:
   void eject(const ClusterRuntime& cluster, size_t endpoint, Clock::time_point now);

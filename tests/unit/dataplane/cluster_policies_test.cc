@@ -279,6 +279,10 @@ TEST_F(ClusterPoliciesTest, MaxConnectionsRefusesTheOverflowAtOnce) {
   EXPECT_TRUE(eof);
   close(third);
   EXPECT_EQ(backend.accepted(), 2);
+  EXPECT_EQ(stats_.cluster("backend")->upstreamCxOverflow.load(), 1u);
+  EXPECT_NE(stats_.renderPrometheus().find(
+                "braid_dp_cluster_upstream_cx_overflow_total{cluster=\"backend\"} 1"),
+            std::string::npos);
   EXPECT_NE(pool_->clustersText().find("backend::upstream_cx_overflow::1\n"), std::string::npos)
       << pool_->clustersText();
   EXPECT_NE(pool_->clustersText().find("backend::default_priority::max_connections::2\n"),
@@ -317,6 +321,7 @@ TEST_F(ClusterPoliciesTest, RefusingEndpointIsEjectedThenReturns) {
   for (int i = 0; i < 6; ++i) EXPECT_EQ(tagOfNewConnection(), "A");
   EXPECT_EQ(clustersField(endpoint(closed), "cx_total"), "6");
   EXPECT_EQ(clustersField("outlier", "ejections_total"), "2");
+  EXPECT_EQ(stats_.cluster("backend")->outlierEjections.load(), 2u);
   EXPECT_EQ(backend.accepted(), 18);
 }
 
@@ -368,6 +373,7 @@ TEST_F(ClusterPoliciesTest, IdleTimeoutClosesAnIdleConnectionOnly) {
   auto took = std::chrono::steady_clock::now() - quiet;
   EXPECT_GE(took, std::chrono::milliseconds(400));
   EXPECT_LT(took, std::chrono::milliseconds(3000));
+  EXPECT_EQ(stats_.cluster("backend")->idleTimeouts.load(), 2u);
   close(busy);
 }
 

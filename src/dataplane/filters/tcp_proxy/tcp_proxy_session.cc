@@ -170,7 +170,7 @@ bool TcpProxySession::onTimer() {
       const int64_t idleUs = cachedNowUs(base_) - lastActivityUs_;
       const int64_t timeoutUs = timeout.count() * 1000;
       if (idleUs >= timeoutUs) {
-        if (auto* outlier = balancer_.cluster().outlier.get()) increment(outlier->idleTimeouts);
+        increment(cluster_.idleTimeouts);
         log::debug("idle timeout", {{"cluster", balancer_.cluster().config->name}});
         return false;
       }
@@ -346,7 +346,7 @@ bool TcpProxySession::connectNext() {
       cluster_.upstreamConnectionsActive.load(std::memory_order_relaxed) >= maxConnections) {
     // MeshCircuitBreaker: refused before any attempt (the count is shared by every worker, so
     // concurrent accepts may pass it by a few, as in Envoy).
-    if (cluster.outlier) increment(cluster.outlier->upstreamCxOverflow);
+    increment(cluster_.upstreamCxOverflow);
     log::debug("circuit breaker: max connections reached", {{"cluster", cluster.config->name}});
     return false;
   }
