@@ -427,6 +427,31 @@ TEST_F(HttpProxyTest, ResponsesAreReframedForTheCaller) {
   EXPECT_TRUE(old.closedByPeer());
 }
 
+// MeshCircuitBreaker outlier detection sees the router's answers: an endpoint that answers 503
+// every time is ejected after 3 in a row, and the traffic goes to the other one.
+TEST_F(HttpProxyTest, OutlierDetectionEjectsAnEndpointAnswering503) {
+  Upstream bad("bad", [](const Request&, int) {
+    Reply reply;
+    reply.status = 503;
+    return reply;
+  });
+  Upstream good("good");
+  ClusterConfig cluster = makeCluster("web", {bad.port(), good.port()});
+  cluster.outlierDetection.enabled = true;
+  cluster.outlierDetection.consecutiveGatewayFailure = 3;
+  cluster.outlierDetection.maxEjectionPercent = 50;
+  cluster.outlierDetection.baseEjectionTime = std::chrono::milliseconds(30000);
+  apply({catchAll({{"web", 1}})}, {cluster});
+  Client client(port_);
+  int failures = 0;
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(client.send(get("/")));
+    if (client.read().status != 200) ++failures;
+  }
+  EXPECT_EQ(failures, 3);
+  EXPECT_EQ(bad.requests(), 3);
+}
+
 // A caller that half-closes after its upload still gets the answer.
 TEST_F(HttpProxyTest, HalfClosedUploadIsAnswered) {
   constexpr size_t kSize = 4 << 20;

@@ -9,6 +9,7 @@
 #include "dataplane/filters/http/header_rules.h"
 #include "dataplane/filters/http/local_reply.h"
 #include "dataplane/http/route_matcher.h"
+#include "dataplane/upstream/outlier_detector.h"
 
 namespace braid::dataplane::hcm {
 namespace {
@@ -250,7 +251,7 @@ void HttpConnection::processInput() {
           return;
         }
         dropUpstream();
-        answer(parser_.error().status, parser_.error().reason + "", true);
+        answer(parser_.error().status, parser_.error().reason, true);
         return;
     }
   }
@@ -474,7 +475,13 @@ void HttpConnection::sendOnConnection(UpstreamConnection& connection) {
   if (upstreamError_) retryOrFail(TryFailure::kReset);
 }
 
+void HttpConnection::report(upstream::UpstreamResult result) {
+  if (balancer_ == nullptr || tried_.empty()) return;
+  upstream::recordResult(balancer_->cluster(), static_cast<size_t>(tried_.back()), result);
+}
+
 void HttpConnection::onUpstreamConnected(UpstreamConnection& connection) {
+  report(upstream::UpstreamResult::kConnectSuccess);
   sendOnConnection(connection);
   if (!inRequest_) {
     processInput();
@@ -581,6 +588,11 @@ void HttpConnection::processResponse() {
           break;
         }
         countUpstream(status);
+        // Passive health: every final answer counts (outlier_detector.h).
+        report(status == 502 || status == 503 || status == 504
+                   ? upstream::UpstreamResult::kGatewayError
+               : status >= 500 ? upstream::UpstreamResult::kServerError
+                               : upstream::UpstreamResult::kSuccess);
         const RetryPolicy& policy = route_->action.retry;
         if (replayable_ && retries_ < policy.numRetries &&
             retriable(policy, request_.method, TryFailure::kStatus, status) &&
@@ -713,6 +725,8 @@ void HttpConnection::retryOrFail(TryFailure failure, int status) {
     backoffTimer_.schedule(std::chrono::milliseconds(0));
     return;
   }
+  // The endpoint's fault as far as passive health goes (status answers were reported already).
+  if (failure != TryFailure::kStatus) report(upstream::UpstreamResult::kLocalOriginFailure);
   const RetryPolicy& policy = route_->action.retry;
   if (replayable_ && retries_ < policy.numRetries &&
       retriable(policy, request_.method, failure, status) && budgetAllows(*cluster_)) {
@@ -750,6 +764,7 @@ void HttpConnection::onRouteTimeout() {
     return;
   }
   increment(cluster_->upstreamRqTimeout);
+  if (upstream_) report(upstream::UpstreamResult::kLocalOriginFailure);
   dropUpstream();
   answer(504, "upstream request timeout", !requestDone_);
   if (!inRequest_) processInput();

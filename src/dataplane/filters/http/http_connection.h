@@ -24,6 +24,7 @@
 #include "dataplane/filters/tcp_proxy/tcp_proxy_session.h"
 #include "dataplane/network/stream_socket.h"
 #include "dataplane/server/worker_config.h"
+#include "dataplane/upstream/outlier_detector.h"
 
 struct evbuffer;
 
@@ -96,6 +97,8 @@ class HttpConnection final : private network::StreamSocket::Handler,
   void countDownstream(int status);
   void countUpstream(int status);
   void finishIfDead();
+  // Tells the cluster's outlier detector how the current try's endpoint did.
+  void report(upstream::UpstreamResult result);
 
   const tcp_proxy::ProxyLimits& limits_;
   event_base* base_;
