@@ -74,6 +74,22 @@ TEST(RandomBalancerTest, SpreadsEvenlyAndHonoursWeights) {
   EXPECT_NEAR(seen[2] / double(picks), 0.50, 0.02);
 }
 
+TEST(LeastRequestBalancerTest, ChoiceCountSamplesThatManyEndpoints) {
+  Resolved r(LbPolicy::kLeastRequest, 4);
+  r.config.choiceCount = 2;
+  r.resolve();
+  for (int i = 0; i < 4; ++i) r.runtime.endpoints[static_cast<size_t>(i)].counters->active = i;
+  upstream::LbStateStore store;
+  LoadBalancer balancer(r.runtime, store.cluster("backend"));
+  std::map<int, int> seen;
+  const int picks = 16000;
+  for (int i = 0; i < picks; ++i) ++seen[balancer.pick({})];
+  // Two samples with replacement: the least loaded wins unless neither sample is it (7/16);
+  // the most loaded only when both samples are it (1/16). A full scan would always pick 0.
+  EXPECT_NEAR(seen[0] / double(picks), 7.0 / 16, 0.03);
+  EXPECT_NEAR(seen[3] / double(picks), 1.0 / 16, 0.02);
+}
+
 TEST(RingHashBalancerTest, SameKeySameEndpointAndEvenSpread) {
   Resolved r(LbPolicy::kRingHash, 4);
   r.resolve();
