@@ -18,6 +18,7 @@
 namespace braid::dataplane::upstream {
 
 using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
 
 struct HealthChecker::Target {
   std::string cluster;
@@ -99,7 +100,7 @@ class HealthChecker::Session final : private network::Connector::Handler {
       : owner_(owner),
         base_(base),
         target_(std::move(target)),
-        timer_(base, [this] { probe(); }),
+        timer_(base, [this] { tick(); }),
         deadline_(base, [this] { finish(Outcome::kNetworkFailure); }) {
     timer_.schedule(randomUpTo(target_.config.initialJitter));
   }
@@ -123,6 +124,7 @@ class HealthChecker::Session final : private network::Connector::Handler {
  private:
   void probe() {
     closeProbe();
+    lastProbe_ = Clock::now();
     target_.clusterCounters->healthCheckAttempts.fetch_add(1, std::memory_order_relaxed);
     deadline_.schedule(target_.config.timeout);
     network::Connector::Handler& handler = *this;
@@ -212,12 +214,24 @@ class HealthChecker::Session final : private network::Connector::Handler {
     closeProbe();
     record(outcome);
     const HealthCheckConfig& c = target_.config;
-    bool traffic =
-        target_.clusterCounters->upstreamConnectionsTotal.load(std::memory_order_relaxed) > 0;
-    milliseconds base = traffic ? c.interval : c.noTrafficInterval;
-    milliseconds jitter = randomUpTo(c.intervalJitter) +
-                          randomUpTo(milliseconds(base.count() * c.intervalJitterPercent / 100));
-    timer_.schedule(base + jitter);
+    // Ticks every interval; tick() skips probes while the cluster has no traffic (below).
+    milliseconds jitter =
+        randomUpTo(c.intervalJitter) +
+        randomUpTo(milliseconds(c.interval.count() * c.intervalJitterPercent / 100));
+    timer_.schedule(c.interval + jitter);
+  }
+
+  // Envoy's no_traffic_interval: while the cluster has never carried a connection, probes run
+  // every noTrafficInterval only. Unlike Envoy, the first connection brings the interval back
+  // within one interval instead of after the slow wait.
+  void tick() {
+    const HealthCheckConfig& c = target_.config;
+    if (lastProbe_ && !owner_.clusterHasTraffic(target_.cluster) &&
+        Clock::now() - *lastProbe_ < c.noTrafficInterval) {
+      timer_.schedule(std::min(c.interval, c.noTrafficInterval));
+      return;
+    }
+    probe();
   }
 
   void record(Outcome outcome) {
@@ -257,6 +271,7 @@ class HealthChecker::Session final : private network::Connector::Handler {
   network::UniqueFd socket_;
   struct event* read_ = nullptr;
   std::string in_;
+  std::optional<Clock::time_point> lastProbe_;
   uint32_t failures_ = 0;   // network failures in a row while healthy
   uint32_t successes_ = 0;  // successes in a row while unhealthy
 };
@@ -319,6 +334,17 @@ void HealthChecker::applyOnLoop(std::vector<Target> targets) {
     if (key.first != last) publishPanic(key.first);
     last = key.first;
   }
+}
+
+bool HealthChecker::clusterHasTraffic(const std::string& cluster) const {
+  // Any connection to any of its endpoints, whichever filter made it (the cluster-wide counter
+  // is the TCP proxy's only).
+  for (auto it = sessions_.lower_bound({cluster, ""});
+       it != sessions_.end() && it->first.first == cluster; ++it) {
+    const Target& t = it->second->target();
+    if (t.counters->total.load(std::memory_order_relaxed) > 0) return true;
+  }
+  return false;
 }
 
 void HealthChecker::publishPanic(const std::string& cluster) {

@@ -13,8 +13,9 @@
 //    unhealthyThreshold; an active failure (an HTTP status not expected) marks the endpoint
 //    unhealthy at once. healthyThreshold successes in a row bring it back.
 //  - Probes run every `interval` (+ intervalJitter and intervalJitterPercent of the interval,
-//    random), or every noTrafficInterval while the cluster has never carried a connection; the
-//    first one after a random part of initialJitter.
+//    random), or every noTrafficInterval while no endpoint of the cluster has ever had a
+//    connection (back to `interval` within one interval of the first); the first one after a
+//    random part of initialJitter.
 //  - Panic: when the healthy endpoints (not failing active checks, not marked unhealthy by the
 //    CP) are fewer than healthyPanicThreshold percent of the cluster, every endpoint marked
 //    unhealthy by active checks is used again, or none with failTrafficOnPanic.
@@ -57,6 +58,7 @@ class HealthChecker {
  private:
   void applyOnLoop(std::vector<Target> targets);
   void publishPanic(const std::string& cluster);
+  bool clusterHasTraffic(const std::string& cluster) const;
 
   event::EventLoop loop_;
   // Loop thread only. By (cluster, endpoint key).

@@ -393,6 +393,18 @@ TEST(HealthCheckerTest, ANewIntervalTakesEffectWithoutWaitingForTheOldOne) {
   EXPECT_TRUE(waitFor([&] { return c.counters().healthCheckAttempts.load() >= 3; }, 2000ms));
 }
 
+TEST(HealthCheckerTest, NoTrafficIntervalUntilTheFirstConnection) {
+  ProbeServer server(ProbeServer::Mode::kTag, "A");
+  HealthCheckConfig hc = fastCheck(milliseconds(50), 1, 1);
+  hc.noTrafficInterval = milliseconds(60000);
+  Checked c({server.port()}, hc);
+  ASSERT_TRUE(waitFor([&] { return c.counters().healthCheckAttempts.load() == 1; }));
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(c.counters().healthCheckAttempts.load(), 1u);  // no traffic: the slow interval
+  c.endpoint(0).counters->total.fetch_add(1);              // a connection (any filter's)
+  EXPECT_TRUE(waitFor([&] { return c.counters().healthCheckAttempts.load() >= 4; }, 2000ms));
+}
+
 TEST(HealthCheckerTest, MtlsClustersAreProbedWithAConnectOnly) {
   ProbeServer server(ProbeServer::Mode::kHttp);
   server.setStatus(503);  // an HTTP probe would fail
