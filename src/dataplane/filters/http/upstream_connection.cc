@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "common/log.h"
+#include "dataplane/filters/tcp_proxy/upstream_tls.h"
 #include "dataplane/tls/tls_contexts.h"
 
 namespace braid::dataplane::hcm {
@@ -124,15 +125,10 @@ bool UpstreamConnection::continueHandshake() {
     failed(socket_->tlsError());
     return false;
   }
-  const std::string& expected = cluster_->config->tls.expectedSan;
-  std::string server;
-  std::string error;
-  if (!tls::verifyPeer(socket_->ssl(), contexts_->trustDomain(), server, error)) {
+  std::string error =
+      tcp_proxy::checkUpstreamServer(socket_->ssl(), *contexts_, cluster_->config->tls.expectedSan);
+  if (!error.empty()) {
     failed(error);
-    return false;
-  }
-  if (server != expected) {
-    failed("the server is " + server + ", not " + expected);
     return false;
   }
   if (SSL_session_reused(socket_->ssl()) == 1) {

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "dataplane/filters/tcp_proxy/deny_response.h"
 #include "dataplane/filters/tcp_proxy/permissions.h"
+#include "dataplane/filters/tcp_proxy/upstream_tls.h"
 #include "dataplane/tls/tls_contexts.h"
 #include "dataplane/upstream/outlier_detector.h"
 
@@ -474,15 +475,9 @@ bool TcpProxySession::continueUpstreamHandshake() {
   auto io = upstream_->handshake();
   if (io == network::StreamSocket::Io::kWouldBlock) return true;
   if (io != network::StreamSocket::Io::kOk) return upstreamTlsFailed(upstream_->tlsError());
-  const std::string& expected = balancer_.cluster().config->tls.expectedSan;
-  std::string server;
-  std::string error;
-  if (!tls::verifyPeer(upstream_->ssl(), security_.contexts->trustDomain(), server, error)) {
-    return upstreamTlsFailed(error);
-  }
-  if (server != expected) {
-    return upstreamTlsFailed("the server is " + server + ", not " + expected);
-  }
+  std::string error = checkUpstreamServer(upstream_->ssl(), *security_.contexts,
+                                          balancer_.cluster().config->tls.expectedSan);
+  if (!error.empty()) return upstreamTlsFailed(error);
   if (SSL_session_reused(upstream_->ssl()) == 1) increment(cluster_.upstreamSslSessionReused);
   if (timer_) timer_->cancel();
   recordConnect(true);
