@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <exception>
-#include <random>
 
 #include "common/log.h"
 #include "dataplane/http/route_matcher.h"
@@ -17,13 +16,14 @@ namespace {
 constexpr std::chrono::milliseconds kStatsFlushInterval{1000};
 
 // The balancer a new TCP connection uses: its listener's cluster, or with MeshTCPRoute weights
-// one cluster picked per connection. Workers are single-threaded: a per-thread generator.
-upstream::LoadBalancer& balancerFor(const ListenerRoute& route, const WorkerConfig& config) {
+// one cluster picked per connection (upstream/split_sequence.h).
+upstream::LoadBalancer& balancerFor(const ListenerRoute& route, const WorkerConfig& config,
+                                    upstream::SplitSequence& splits) {
   const ListenerConfig& listener = *route.listener->config;
   if (listener.weightedClusters.empty()) return *route.balancer;
-  thread_local std::mt19937_64 random{std::random_device{}()};
   const std::string& name =
-      http::pickWeightedCluster(listener.weightedClusters, listener.totalWeight, random());
+      http::pickWeightedCluster(listener.weightedClusters, listener.totalWeight,
+                                splits.next(&listener.weightedClusters, listener.totalWeight));
   auto picked = config.balancers.find(name);
   return picked == config.balancers.end() ? *route.balancer : *picked->second;
 }
@@ -140,8 +140,9 @@ void Worker::accept(const ActiveListener& listener, network::UniqueFd socket) {
   security.contexts = current_->runtime->tls.get();
   try {
     auto owned = std::make_unique<tcp_proxy::TcpProxySession>(
-        loop_.base(), std::move(socket), *runtime.counters, balancerFor(listener.route, *current_),
-        current_, owner, limits_, pipes_.get(), security);
+        loop_.base(), std::move(socket), *runtime.counters,
+        balancerFor(listener.route, *current_, http_.splits), current_, owner, limits_,
+        pipes_.get(), security);
     session = owned.get();
     sessions_.emplace(session, std::move(owned));
   } catch (const std::exception& e) {

@@ -305,7 +305,8 @@ void HttpConnection::onRequestHead() {
     return;
   }
   const RouteAction& action = route_->action;
-  const std::string& clusterName = http::pickCluster(action, worker_.random());
+  const std::string& clusterName =
+      http::pickCluster(action, worker_.splits.next(&action, action.totalWeight));
   auto balancer = config_->balancers.find(clusterName);
   if (clusterName.empty() || balancer == config_->balancers.end()) {
     answer(503, "no healthy upstream", hasBody);

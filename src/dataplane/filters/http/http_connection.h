@@ -25,6 +25,7 @@
 #include "dataplane/network/stream_socket.h"
 #include "dataplane/server/worker_config.h"
 #include "dataplane/upstream/outlier_detector.h"
+#include "dataplane/upstream/split_sequence.h"
 
 struct evbuffer;
 
@@ -34,6 +35,8 @@ namespace braid::dataplane::hcm {
 struct WorkerHttp {
   UpstreamPool pool;
   std::mt19937_64 random{std::random_device{}()};
+
+  upstream::SplitSequence splits;  // weighted route splits
 };
 
 class HttpConnection final : private network::StreamSocket::Handler,
