@@ -216,6 +216,16 @@ bool StreamSocket::shutdownWrite() {
   return true;
 }
 
+UniqueFd StreamSocket::releaseFd() {
+  event_del(readEvent_);
+  event_del(writeEvent_);
+  readEnabled_ = false;
+  writeArmed_ = false;
+  readClosed_ = true;
+  writeClosed_ = true;
+  return std::move(fd_);
+}
+
 void StreamSocket::setReadEnabled(bool enabled) {
   if (enabled == readEnabled_ || (enabled && readClosed_)) return;
   readEnabled_ = enabled;

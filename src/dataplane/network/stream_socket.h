@@ -59,6 +59,9 @@ class StreamSocket {
   // shutdown(SHUT_WR): the peer reads EOF after the bytes already written. With TLS a
   // close_notify goes first.
   bool shutdownWrite();
+  // Stops every event and hands the descriptor over (another object carries the connection on);
+  // this socket is inert afterwards. Plaintext sockets only.
+  UniqueFd releaseFd();
   // Up to `size` bytes the kernel holds for reading, left there (MSG_PEEK). kEof: the peer closed
   // with nothing to read.
   Io peek(void* data, size_t size, size_t& count);

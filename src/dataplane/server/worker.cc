@@ -129,28 +129,40 @@ void Worker::accept(const ActiveListener& listener, network::UniqueFd socket) {
     connection->start();
     return;
   }
+  startTcpProxy(listener.route, current_, std::move(socket), "");
+}
+
+void Worker::startTcpProxy(const ListenerRoute& route, const std::shared_ptr<WorkerConfig>& config,
+                           network::UniqueFd socket, std::string firstBytes) {
   tcp_proxy::TcpProxySession* session = nullptr;
   tcp_proxy::SessionOwner& owner = *this;
-  const ListenerRuntime& runtime = *listener.route.listener;
+  const ListenerRuntime& runtime = *route.listener;
   tcp_proxy::SessionSecurity security;
   if (runtime.config->security.mode != TlsMode::kDisabled) {
     security.listener = runtime.config;
     security.serverContext = runtime.tlsServer;
   }
-  security.contexts = current_->runtime->tls.get();
+  security.contexts = config->runtime->tls.get();
   try {
     auto owned = std::make_unique<tcp_proxy::TcpProxySession>(
         loop_.base(), std::move(socket), *runtime.counters,
-        balancerFor(listener.route, *current_, http_.splits), current_, owner, limits_,
-        pipes_.get(), security);
+        balancerFor(route, *config, http_.splits), config, owner, limits_, pipes_.get(), security);
     session = owned.get();
     sessions_.emplace(session, std::move(owned));
   } catch (const std::exception& e) {
     log::warn("connection dropped", {{"error", e.what()}});
     return;
   }
+  if (!firstBytes.empty()) session->sendFirst(std::move(firstBytes));
   active_.fetch_add(1, std::memory_order_relaxed);
   if (!session->start()) onSessionClosed(*session);
+}
+
+void Worker::onHandOverToTcpProxy(hcm::HttpConnection& connection, network::UniqueFd socket,
+                                  std::string received, const ListenerRoute& route,
+                                  std::shared_ptr<WorkerConfig> config) {
+  onHttpConnectionClosed(connection);  // destroys it; `route` lives in `config`
+  startTcpProxy(route, config, std::move(socket), std::move(received));
 }
 
 void Worker::onHttpConnectionClosed(hcm::HttpConnection& connection) {

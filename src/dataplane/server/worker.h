@@ -54,6 +54,13 @@ class Worker final : private tcp_proxy::SessionOwner, private hcm::HttpConnectio
   };
 
   void accept(const ActiveListener& listener, network::UniqueFd socket);
+  // An L4 proxy session for `socket` through `route` of `config`; `firstBytes` (already read
+  // from the downstream) go upstream first.
+  void startTcpProxy(const ListenerRoute& route, const std::shared_ptr<WorkerConfig>& config,
+                     network::UniqueFd socket, std::string firstBytes);
+  void onHandOverToTcpProxy(hcm::HttpConnection& connection, network::UniqueFd socket,
+                            std::string received, const ListenerRoute& route,
+                            std::shared_ptr<WorkerConfig> config) override;
   void onSessionClosed(tcp_proxy::TcpProxySession& session) override;
   void onHttpConnectionClosed(hcm::HttpConnection& connection) override;
   void onFlushTimer();

@@ -223,13 +223,25 @@ TEST_F(HttpProxyTest, LocalAnswers) {
   EXPECT_EQ(none.status, 503);
   EXPECT_EQ(none.body, "no healthy upstream");
   EXPECT_EQ(once(get("/nothing")).status, 404);
-  // HTTP/2 with prior knowledge and upgrades are refused plainly (not served yet).
-  Client h2(port_);
-  ASSERT_TRUE(h2.send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
-  EXPECT_EQ(h2.read().status, 501);
-  EXPECT_TRUE(h2.closedByPeer());
+  // Upgrades are refused plainly (not served yet).
   EXPECT_EQ(once(get("/", "Connection: upgrade\r\nUpgrade: websocket\r\n")).status, 501);
   EXPECT_EQ(v1.requests(), 0);
+}
+
+// HTTP/2 with prior knowledge (h2c, gRPC) is not routed yet: the connection goes on as an L4 proxy
+// to the listener's cluster, the bytes already read first, so such apps keep working.
+TEST_F(HttpProxyTest, Http2PriorKnowledgeIsProxiedAtL4) {
+  Backend echo(Backend::Mode::kEcho);
+  apply({catchAll({{"web", 1}})}, {makeCluster("web", {echo.port()})});
+  int fd = connectTo(port_);
+  ASSERT_GE(fd, 0);
+  const std::string preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  const std::string frames = pattern(100000);       // stands for the HTTP/2 frames that follow
+  ASSERT_TRUE(sendAll(fd, preface.substr(0, 10)));  // split: the proxy waits for the whole preface
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(sendAll(fd, preface.substr(10) + frames));
+  EXPECT_EQ(readExactly(fd, preface.size() + frames.size()), preface + frames);
+  ::close(fd);
 }
 
 TEST_F(HttpProxyTest, SlowUpstreamGets504AtTheRouteTimeout) {

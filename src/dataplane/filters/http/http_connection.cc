@@ -102,7 +102,13 @@ size_t HttpConnection::bufferedBytes() const {
 }
 
 void HttpConnection::finishIfDead() {
-  if (dead_) owner_.onHttpConnectionClosed(*this);  // destroys this
+  if (!dead_) return;
+  if (handOverRoute_ != nullptr) {
+    owner_.onHandOverToTcpProxy(*this, std::move(handOverFd_), std::move(handOverBytes_),
+                                *handOverRoute_, config_);  // destroys this
+    return;
+  }
+  owner_.onHttpConnectionClosed(*this);  // destroys this
 }
 
 // ---- downstream ----
@@ -183,9 +189,19 @@ bool HttpConnection::handlePreface(bool& needMore) {
     needMore = true;
     return true;
   }
-  // HTTP/2 with prior knowledge is not served yet (ADR 0006: it comes with nghttp2): refused
-  // plainly instead of being proxied as opaque bytes.
-  answer(501, "HTTP/2 is not supported on this listener yet", true);
+  // HTTP/2 with prior knowledge is not routed yet (ADR 0006: it comes with the HTTP/2 connection
+  // manager): the connection goes on as an L4 proxy to the listener's cluster, as before L7, so
+  // h2c and gRPC apps keep working (CONTRACT §6: both are accepted on an HTTP outbound).
+  auto route = config_->routes.find(listener_.addressKey);
+  if (route == config_->routes.end() || inRequest_) {
+    answer(501, "HTTP/2 is not supported on this listener yet", true);
+    return true;
+  }
+  handOverBytes_.resize(evbuffer_get_length(in_));
+  evbuffer_remove(in_, handOverBytes_.data(), handOverBytes_.size());
+  handOverFd_ = downstream_.releaseFd();
+  handOverRoute_ = &route->second;
+  dead_ = true;
   return true;
 }
 

@@ -46,6 +46,13 @@ class HttpConnection final : private network::StreamSocket::Handler,
    public:
     // Called as the connection's last action; destroying it inside is expected.
     virtual void onHttpConnectionClosed(HttpConnection& connection) = 0;
+    // The caller speaks HTTP/2 with prior knowledge, which this connection manager does not
+    // serve yet: carry the connection on as an L4 proxy through `route` (of `config`), writing
+    // `received` (the bytes already read) upstream first. Called as the connection's last
+    // action, instead of onHttpConnectionClosed; destroying it inside is expected.
+    virtual void onHandOverToTcpProxy(HttpConnection& connection, network::UniqueFd socket,
+                                      std::string received, const ListenerRoute& route,
+                                      std::shared_ptr<WorkerConfig> config) = 0;
 
    protected:
     ~Owner() = default;
@@ -150,6 +157,10 @@ class HttpConnection final : private network::StreamSocket::Handler,
   std::vector<int> tried_;
   std::unique_ptr<UpstreamConnection> upstream_;
   std::optional<http1::Parser> response_;
+  // Set when the connection goes on as an L4 proxy (HTTP/2 prior knowledge).
+  const ListenerRoute* handOverRoute_ = nullptr;
+  network::UniqueFd handOverFd_;
+  std::string handOverBytes_;
 };
 
 }  // namespace braid::dataplane::hcm

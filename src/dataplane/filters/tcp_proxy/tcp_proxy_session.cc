@@ -413,6 +413,14 @@ bool TcpProxySession::onConnected(network::UniqueFd socket) {
 bool TcpProxySession::startProxying() {
   phase_ = Phase::kProxying;
   if (!startIdleTimer()) return false;
+  if (!firstBytes_.empty()) {
+    if (evbuffer_add(upstream_->output(), firstBytes_.data(), firstBytes_.size()) != 0) {
+      return false;
+    }
+    firstBytes_.clear();
+    firstBytes_.shrink_to_fit();
+    if (!drain(*upstream_)) return false;
+  }
   downstream_.setReadEnabled(true);
   upstream_->setReadEnabled(true);
   return true;

@@ -97,6 +97,9 @@ class TcpProxySession final : private network::StreamSocket::Handler,
   // already over (no usable endpoint, every attempt failed at once, no certificate) and the owner
   // should destroy it.
   bool start();
+  // Bytes the caller already read from the downstream (a connection handed over by the HTTP
+  // connection manager): written to the upstream first, once it is connected.
+  void sendFirst(std::string bytes) { firstBytes_ = std::move(bytes); }
   // Adds the byte counts gathered since the last flush to the shared counters.
   void flushStats();
   // Bytes held in user space and in pipes, both directions.
@@ -171,6 +174,7 @@ class TcpProxySession final : private network::StreamSocket::Handler,
   std::vector<int> tried_;
   int endpoint_ = -1;  // index of the endpoint connecting or connected, -1 when none
   Phase phase_ = Phase::kConnecting;
+  std::string firstBytes_;
   std::unique_ptr<event::Timer> timer_;  // setup deadlines; only sessions with a setup phase
   std::chrono::steady_clock::time_point deadline_;
   evbuffer* denied_ = nullptr;  // what a denied caller sent (kDenying)
