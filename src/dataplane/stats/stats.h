@@ -59,7 +59,7 @@ struct alignas(64) ClusterCounters {
   // Requests in progress and the retries among them (the retry budget's inputs, all workers).
   std::atomic<uint64_t> upstreamRqActive{0};
   std::atomic<uint64_t> upstreamRqRetryActive{0};
-  // Cluster policies (docs/resilience-policies.md).
+  // Cluster policies (docs/policies.md).
   std::atomic<uint64_t> upstreamCxOverflow{0};  // refused: MeshCircuitBreaker maxConnections
   std::atomic<uint64_t> outlierEjections{0};    // endpoints ejected by outlier detection
   std::atomic<uint64_t> idleTimeouts{0};        // TCP connections closed by MeshTimeout idleTimeout
