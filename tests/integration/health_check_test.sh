@@ -7,12 +7,6 @@
 set -euo pipefail
 
 source tests/integration/lib/common.sh
-wait_for() {  # wait_for SECONDS COMMAND…: polls every 0.1 s
-  local deadline=$(($(date +%s) + $1))
-  shift
-  while [ "$(date +%s)" -le "$deadline" ]; do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 printf 'type: Mesh\nname: default\n' | ctl apply -f - >/dev/null
 interval_ms=1000
 ctl apply -f - >/dev/null <<YAML

@@ -6,12 +6,6 @@
 set -euo pipefail
 
 source tests/integration/lib/common.sh
-wait_for() {  # wait_for SECONDS COMMAND…: polls every 0.1 s
-  local deadline=$(($(date +%s) + $1))
-  shift
-  while [ "$(date +%s)" -le "$deadline" ]; do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 
 ctl apply -f - >/dev/null <<'YAML'
 type: Mesh
@@ -19,16 +13,8 @@ name: default
 mtls:
   enabledBackend: ca-1
   backends: [{name: ca-1, type: builtin}]
----
-type: MeshTrafficPermission
-name: allow-all
-mesh: default
-spec:
-  targetRef: {kind: Mesh}
-  from:
-  - targetRef: {kind: Mesh}
-    default: {action: Allow}
 YAML
+apply_allow_all
 
 # Two versions of backend (http), and web with an outbound to it.
 start_versioned() {  # start_versioned NAME VERSION

@@ -6,12 +6,6 @@
 set -euo pipefail
 
 source tests/integration/lib/common.sh
-wait_for() {  # wait_for SECONDS COMMAND…: polls every 0.1 s
-  local deadline=$(($(date +%s) + $1))
-  shift
-  while [ "$(date +%s)" -le "$deadline" ]; do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 
 # --- a test PKI: the mesh's provided CA, a foreign CA, and leaf certificates -------------------
 pki=$tmp/pki
@@ -213,16 +207,7 @@ check "the old CA's client certificates are refused now" test "$(as_client good)
 check "traffic still flows" test "$(curl -s --max-time 5 "http://127.0.0.1:$web_to_backend/")" = backend-1
 
 # 6. PERMISSIVE with a mesh-wide allow: plaintext is accepted next to mTLS.
-ctl apply -f - >/dev/null <<'YAML'
-type: MeshTrafficPermission
-name: allow-all
-mesh: default
-spec:
-  targetRef: {kind: Mesh}
-  from:
-  - targetRef: {kind: Mesh}
-    default: {action: Allow}
-YAML
+apply_allow_all
 mesh_yaml ca-2 PERMISSIVE builtin:ca-2 | ctl apply -f - >/dev/null
 plain_ok() { [ "$(curl -s --max-time 2 "http://127.0.0.1:$b_in/")" = backend-1 ]; }
 check "PERMISSIVE accepts plaintext" wait_for 10 plain_ok

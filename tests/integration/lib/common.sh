@@ -74,6 +74,25 @@ start_dp() {
   wait_file "$tmp/$name.admin-port" || { echo "braid-dp $name did not start" >&2; exit 1; }
   eval "${name//-/_}_admin=http://127.0.0.1:$(cat "$tmp/$name.admin-port")"
 }
+wait_for() {  # wait_for SECONDS COMMAND…: polls every 0.1 s until COMMAND succeeds
+  local deadline=$(($(date +%s) + $1))
+  shift
+  while [ "$(date +%s)" -le "$deadline" ]; do "$@" && return 0; sleep 0.1; done
+  return 1
+}
+# A MeshTrafficPermission letting every caller of the mesh in (mTLS meshes deny without one).
+apply_allow_all() {
+  ctl apply -f - >/dev/null <<'YAML'
+type: MeshTrafficPermission
+name: allow-all
+mesh: default
+spec:
+  targetRef: {kind: Mesh}
+  from:
+  - targetRef: {kind: Mesh}
+    default: {action: Allow}
+YAML
+}
 wait_ready() {  # wait_ready ADMIN_URL
   for _ in $(seq 200); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' "$1/ready")" = 200 ] && return 0
