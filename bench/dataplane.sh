@@ -38,21 +38,10 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+bench=dataplane
+source bench/lib.sh
 
-die() {
-  echo "bench/dataplane: $*" >&2
-  for f in "$work"/*.log; do [ -s "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done
-  exit 1
-}
-wait_file() { for _ in $(seq 200); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
 # free_ports N: N distinct free loopback ports.
-free_ports() {
-  python3 -c '
-import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
-}
 wait_http() {  # wait_http URL: until it answers 200
   for _ in $(seq 200); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = 200 ] && return 0
@@ -60,15 +49,9 @@ wait_http() {  # wait_http URL: until it answers 200
   done
   return 1
 }
-cpu_ticks() {  # cpu_ticks PID…: user+system clock ticks of the processes, all threads
-  local total=0 p
-  for p in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
-  echo "$total"
-}
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 anon_kib() { awk '/^RssAnon/ {print $2}' "/proc/$1/status"; }
 rss_anon() { echo "$(rss_kib "$1") ($(anon_kib "$1"))"; }  # RSS (of which anonymous), KiB
-field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }  # field NAME < "RESULT a=1 b=2"
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 commit=$(git rev-parse --short HEAD)
@@ -204,8 +187,6 @@ fi
 # the machine is doing lands on all of them alike.
 declare -A rps cpu_us err bulk bulk_cpu rss ticks requests
 for p in "${paths[@]}"; do err[$p]=0 rps[$p]=0 ticks[$p]=0 requests[$p]=0; done
-run_client() { taskset -c "$client_cpu" "$@"; }
-max() { awk -v a="$1" -v b="$2" 'BEGIN {print (a > b ? a : b)}'; }
 
 echo "== saturation: wrk -t1 -c$wrk_connections, $rounds rounds of ${wrk_seconds}s, best" \
   "($SECONDS s)"
@@ -244,17 +225,7 @@ move_proxies() {  # move_proxies CPUS [MORE PIDS]
     taskset -a -p -c "$cpus" "$pid" >/dev/null
   done
 }
-realtime() {  # realtime on|off: the scheduling policy of nginx and the proxies
-  local pid
-  for pid in "$nginx_pid" "$haproxy_pid" "$app_dp_pid" "$web_dp_pid"; do
-    if [ "$1" = on ]; then chrt -f -a -p 10 "$pid"; else chrt -o -a -p 0 "$pid"; fi
-  done
-}
-percentiles() {  # percentiles FILE → "p50 p99 p999" (nearest rank)
-  sort -n "$1" | awk '{v[NR] = $1}
-    function at(p,  r) {r = int(p * NR / 100); if (r < p * NR / 100) r++; return v[r < 1 ? 1 : r]}
-    END {print at(50), at(99), at(99.9)}'
-}
+realtime() { realtime_pids "$1" "$nginx_pid" "$haproxy_pid" "$app_dp_pid" "$web_dp_pid"; }
 rt=(chrt -f 10)
 if realtime on 2>/dev/null; then
   scheduling=SCHED_FIFO
@@ -408,7 +379,6 @@ if [ "${PROFILE:-0}" = 1 ]; then
 fi
 
 # --- the tables -----------------------------------------------------------------------------------
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}'; }
 added() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.0f", a - b}'; }
 echo
 echo "bench/dataplane $(date -u +%Y-%m-%d) on $(nproc) cores; load average before/after:" \

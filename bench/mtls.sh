@@ -37,20 +37,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+bench=mtls
+source bench/lib.sh
 
-die() {
-  echo "bench/mtls: $*" >&2
-  for f in "$work"/*.log; do [ -s "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done
-  exit 1
-}
-wait_file() { for _ in $(seq 200); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
-free_ports() {  # free_ports N: N distinct free loopback ports
-  python3 -c '
-import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
-}
 status() { curl -s --max-time 2 -o /dev/null -w '%{http_code}' "$1" || true; }
 wait_for() {  # wait_for SECONDS COMMAND…: polls every 0.05 s
   local deadline=$((SECONDS + $1))
@@ -59,18 +48,6 @@ wait_for() {  # wait_for SECONDS COMMAND…: polls every 0.05 s
   return 1
 }
 is_200() { [ "$(status "$1")" = 200 ]; }
-cpu_ticks() {  # cpu_ticks PID…: user+system clock ticks of the processes, all threads
-  local total=0 p
-  for p in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
-  echo "$total"
-}
-field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }  # field NAME < "RESULT a=1 b=2"
-max() { awk -v a="$1" -v b="$2" 'BEGIN {print (a > b ? a : b)}'; }
-percentiles() {  # percentiles FILE → "p50 p99 p999" (nearest rank)
-  sort -n "$1" | awk '{v[NR] = $1}
-    function at(p,  r) {r = int(p * NR / 100); if (r < p * NR / 100) r++; return v[r < 1 ? 1 : r]}
-    END {print at(50), at(99), at(99.9)}'
-}
 counter() {  # counter ADMIN_URL METRIC: the sum of a Prometheus counter over its labels
   curl -s "$1/stats/prometheus" |
     awk -v m="$2" '$1 == m || index($1, m "{") == 1 {s += $NF} END {print s + 0}'
@@ -168,17 +145,11 @@ base[direct]=http://127.0.0.1:$app_port
 base[mesh]=http://127.0.0.1:$web_out
 wait_for 10 is_200 "${base[mesh]}/" || die "no answer on the mesh path"
 
-run_client() { taskset -c "$client_cpu" "$@"; }
 move_proxies() {  # move_proxies CPUS
   taskset -a -p -c "$1" "$app_dp_pid" >/dev/null
   taskset -a -p -c "$1" "$web_dp_pid" >/dev/null
 }
-realtime() {  # realtime on|off: the scheduling policy of nginx and the sidecars
-  local pid
-  for pid in "$nginx_pid" "$app_dp_pid" "$web_dp_pid"; do
-    if [ "$1" = on ]; then chrt -f -a -p 10 "$pid"; else chrt -o -a -p 0 "$pid"; fi
-  done
-}
+realtime() { realtime_pids "$1" "$nginx_pid" "$app_dp_pid" "$web_dp_pid"; }  # nginx, sidecars
 rt=(chrt -f 10)
 if realtime on 2>/dev/null; then
   realtime off
@@ -341,7 +312,6 @@ if [ "${PROFILE:-0}" = 1 ]; then
 fi
 
 # --- the tables -----------------------------------------------------------------------------------
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}'; }
 delta() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.0f", a - b}'; }
 delta1() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.1f", a - b}'; }
 per_core() { awk -v u="$1" 'BEGIN {if (u > 0) printf "%.0f", 1e6 / u; else print "-"}'; }
