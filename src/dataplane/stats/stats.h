@@ -61,6 +61,7 @@ struct alignas(64) ClusterCounters {
   std::atomic<uint64_t> upstreamRqRetryActive{0};
   // Cluster policies (docs/policies.md).
   std::atomic<uint64_t> upstreamCxOverflow{0};  // refused: MeshCircuitBreaker maxConnections
+  std::atomic<uint64_t> upstreamRqOverflow{0};  // answered 503: MeshCircuitBreaker maxRequests
   std::atomic<uint64_t> outlierEjections{0};    // endpoints ejected by outlier detection
   std::atomic<uint64_t> idleTimeouts{0};        // TCP connections closed by MeshTimeout idleTimeout
 };

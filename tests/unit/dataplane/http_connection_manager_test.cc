@@ -244,6 +244,35 @@ TEST_F(HttpProxyTest, Http2PriorKnowledgeIsProxiedAtL4) {
   ::close(fd);
 }
 
+// MeshCircuitBreaker maxRequests: with two requests in progress at a slow upstream, a third is
+// answered 503 at once (not queued), and counted.
+TEST_F(HttpProxyTest, AnOverflowingCircuitBreakerAnswers503AtOnce) {
+  Upstream slow("slow", [](const Request&, int) {
+    Reply reply;
+    reply.delay = 800ms;
+    return reply;
+  });
+  ClusterConfig cluster = makeCluster("web", {slow.port()});
+  cluster.circuitBreaker.maxRequests = 2;
+  apply({catchAll({{"web", 1}})}, {cluster});
+  Client first(port_), second(port_);
+  ASSERT_TRUE(first.send(get("/")));
+  ASSERT_TRUE(second.send(get("/")));
+  ASSERT_TRUE(waitFor([&] { return stats_.cluster("web")->upstreamRqActive.load() == 2; }));
+  auto start = std::chrono::steady_clock::now();
+  auto third = once(get("/"));
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - start)
+                     .count();
+  EXPECT_EQ(third.status, 503);
+  EXPECT_EQ(third.body, "upstream overflow");
+  EXPECT_LT(elapsed, 200);
+  EXPECT_EQ(stats_.cluster("web")->upstreamRqOverflow.load(), 1u);
+  EXPECT_EQ(first.read().status, 200);
+  EXPECT_EQ(second.read().status, 200);
+  EXPECT_EQ(once(get("/")).status, 200);  // room again
+}
+
 TEST_F(HttpProxyTest, SlowUpstreamGets504AtTheRouteTimeout) {
   Upstream slow("slow", [](const Request&, int) {
     Reply reply;

@@ -67,5 +67,14 @@ TEST(HttpRetryState, BudgetAllowsTwentyPercentAndAtLeastThree) {
   EXPECT_FALSE(budgetAllows(counters));
 }
 
+TEST(RetryBudget, MaxRetriesCapsRetriesInProgress) {
+  ClusterCounters counters;
+  counters.upstreamRqActive = 100;  // the budget alone would allow 20
+  counters.upstreamRqRetryActive = 4;
+  EXPECT_TRUE(budgetAllows(counters, 0));
+  EXPECT_TRUE(budgetAllows(counters, 5));
+  EXPECT_FALSE(budgetAllows(counters, 4));
+}
+
 }  // namespace
 }  // namespace braid::dataplane::hcm

@@ -328,6 +328,16 @@ void HttpConnection::onRequestHead() {
     answer(503, "no healthy upstream", hasBody);
     return;
   }
+  // MeshCircuitBreaker maxRequests: past it the caller is answered at once, as Envoy's overflow
+  // does, instead of queueing on an upstream that is already saturated.
+  const upstream::ClusterRuntime& target = balancer->second->cluster();
+  const uint32_t maxRequests = target.config->circuitBreaker.maxRequests;
+  if (maxRequests > 0 &&
+      target.counters->upstreamRqActive.load(std::memory_order_relaxed) >= maxRequests) {
+    increment(target.counters->upstreamRqOverflow);
+    answer(503, "upstream overflow", hasBody);
+    return;
+  }
   balancer_ = balancer->second.get();
   cluster_ = balancer_->cluster().counters;
   increment(cluster_->upstreamRqActive);
@@ -613,7 +623,7 @@ void HttpConnection::processResponse() {
         const RetryPolicy& policy = route_->action.retry;
         if (replayable_ && retries_ < policy.numRetries &&
             retriable(policy, request_.method, TryFailure::kStatus, status) &&
-            budgetAllows(*cluster_)) {
+            budgetAllows(*cluster_, balancer_->cluster().config->circuitBreaker.maxRetries)) {
           retryOrFail(TryFailure::kStatus, status);
           return;
         }
@@ -746,7 +756,8 @@ void HttpConnection::retryOrFail(TryFailure failure, int status) {
   if (failure != TryFailure::kStatus) report(upstream::UpstreamResult::kLocalOriginFailure);
   const RetryPolicy& policy = route_->action.retry;
   if (replayable_ && retries_ < policy.numRetries &&
-      retriable(policy, request_.method, failure, status) && budgetAllows(*cluster_)) {
+      retriable(policy, request_.method, failure, status) &&
+      budgetAllows(*cluster_, balancer_->cluster().config->circuitBreaker.maxRetries)) {
     ++retries_;
     increment(cluster_->upstreamRqRetry);
     if (!countedRetry_) {

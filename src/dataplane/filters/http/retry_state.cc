@@ -46,9 +46,10 @@ std::chrono::milliseconds backoff(const RetryPolicy& policy, uint32_t retry, uin
       static_cast<int64_t>(random % static_cast<uint64_t>(ceiling + 1)));
 }
 
-bool budgetAllows(const ClusterCounters& counters) {
+bool budgetAllows(const ClusterCounters& counters, uint32_t maxRetries) {
   const uint64_t active = counters.upstreamRqActive.load(std::memory_order_relaxed);
   const uint64_t retries = counters.upstreamRqRetryActive.load(std::memory_order_relaxed);
+  if (maxRetries > 0 && retries >= maxRetries) return false;
   return retries < std::max<uint64_t>(3, active / 5);
 }
 

@@ -31,6 +31,7 @@ bool retriable(const RetryPolicy& policy, std::string_view method, TryFailure fa
 std::chrono::milliseconds backoff(const RetryPolicy& policy, uint32_t retry, uint64_t random);
 
 // The retry budget over every worker's requests to one cluster.
-bool budgetAllows(const ClusterCounters& counters);
+// `maxRetries` (MeshCircuitBreaker, 0 = none) caps the retries in progress as well.
+bool budgetAllows(const ClusterCounters& counters, uint32_t maxRetries = 0);
 
 }  // namespace braid::dataplane::hcm
