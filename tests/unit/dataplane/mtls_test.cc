@@ -689,6 +689,13 @@ TEST(DenyResponseTest, WaitsForTheRequestHead) {
   EXPECT_FALSE(tcp_proxy::httpDenyAnswer("PRI * HTTP/2.0\r\n", false));
   EXPECT_EQ(tcp_proxy::httpDenyAnswer("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", true),
             tcp_proxy::http2Forbidden(0));
+  // Once the server's SETTINGS went out ahead, the answer leaves them out.
+  EXPECT_TRUE(tcp_proxy::http2PrefaceComplete("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+  EXPECT_FALSE(tcp_proxy::http2PrefaceComplete("PRI * HTTP/2.0\r\n"));
+  EXPECT_EQ(tcp_proxy::httpDenyAnswer("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", true, true),
+            tcp_proxy::http2Forbidden(0, false));
+  EXPECT_EQ(tcp_proxy::http2ServerSettings() + tcp_proxy::http2Forbidden(1, false),
+            tcp_proxy::http2Forbidden(1));
 }
 
 }  // namespace

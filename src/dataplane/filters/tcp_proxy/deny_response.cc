@@ -63,10 +63,19 @@ std::string http1Forbidden() {
   return out;
 }
 
-std::string http2Forbidden(uint32_t stream) {
+std::string http2ServerSettings() {
   std::string out;
   appendFrame(out, kFrameSettings, 0, 0, {});
   appendFrame(out, kFrameSettings, kFlagAck, 0, {});
+  return out;
+}
+
+bool http2PrefaceComplete(std::string_view received) {
+  return received.size() >= kPreface.size() && received.substr(0, kPreface.size()) == kPreface;
+}
+
+std::string http2Forbidden(uint32_t stream, bool withSettings) {
+  std::string out = withSettings ? http2ServerSettings() : std::string();
   if (stream != 0) {
     std::string block;
     appendLiteral(block, 8, "403");                              // :status
@@ -82,14 +91,15 @@ std::string http2Forbidden(uint32_t stream) {
   return out;
 }
 
-std::optional<std::string> httpDenyAnswer(std::string_view received, bool final) {
+std::optional<std::string> httpDenyAnswer(std::string_view received, bool final,
+                                          bool settingsSent) {
   size_t compared = std::min(received.size(), kPreface.size());
   bool http2 = !received.empty() && received.substr(0, compared) == kPreface.substr(0, compared);
   if (http2) {
     uint32_t stream = received.size() > kPreface.size()
                           ? firstHeadersStream(received.substr(kPreface.size()))
                           : 0;
-    if (stream != 0 || final) return http2Forbidden(stream);
+    if (stream != 0 || final) return http2Forbidden(stream, !settingsSent);
     return std::nullopt;
   }
   if (final || received.find("\r\n\r\n") != std::string_view::npos) return http1Forbidden();

@@ -308,8 +308,20 @@ bool TcpProxySession::readDenied(bool final) {
   }
   size_t length = evbuffer_get_length(denied_);
   const char* bytes = reinterpret_cast<const char*>(evbuffer_pullup(denied_, -1));
-  auto answer = httpDenyAnswer(std::string_view(bytes == nullptr ? "" : bytes, length), final);
-  if (!answer) return true;
+  std::string_view received(bytes == nullptr ? "" : bytes, length);
+  auto answer = httpDenyAnswer(received, final, denySettingsSent_);
+  if (!answer) {
+    if (!denySettingsSent_ && http2PrefaceComplete(received)) {
+      // An HTTP/2 client that waits for the server's SETTINGS before its request (gRPC's).
+      denySettingsSent_ = true;
+      const std::string settings = http2ServerSettings();
+      evbuffer_add(downstream_.output(), settings.data(), settings.size());
+      size_t count = 0;
+      if (downstream_.flush(count) == network::StreamSocket::Io::kError) return false;
+      downstreamSent_ += count;
+    }
+    return true;
+  }
   evbuffer_drain(denied_, length);
   evbuffer_add(downstream_.output(), answer->data(), answer->size());
   phase_ = Phase::kAnswering;

@@ -175,6 +175,7 @@ class TcpProxySession final : private network::StreamSocket::Handler,
   int endpoint_ = -1;  // index of the endpoint connecting or connected, -1 when none
   Phase phase_ = Phase::kConnecting;
   std::string firstBytes_;
+  bool denySettingsSent_ = false;        // a denied HTTP/2 caller already has the server's SETTINGS
   std::unique_ptr<event::Timer> timer_;  // setup deadlines; only sessions with a setup phase
   std::chrono::steady_clock::time_point deadline_;
   evbuffer* denied_ = nullptr;  // what a denied caller sent (kDenying)

@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""A gRPC workload for integration tests, without generated code (raw bytes messages). Run it
+with /usr/bin/python3: Debian's python3-grpcio is installed for the system interpreter.
+
+  grpc_app.py serve NAME PORT_FILE      service braid.test.Echo on 127.0.0.1 (any port, written to
+                                        PORT_FILE): Unary(x) -> "NAME:x"; Stream(n) -> n messages
+                                        "NAME:0" … "NAME:n-1"
+  grpc_app.py call HOST:PORT            calls Unary("ping") and Stream("3") and prints the replies,
+                                        one per line; exits non-zero on any gRPC error
+"""
+import os
+import sys
+from concurrent import futures
+
+import grpc
+
+SERVICE = "braid.test.Echo"
+
+
+def identity(b):
+    return b
+
+
+def serve(name, port_file):
+    def unary(request, context):
+        return name.encode() + b":" + request
+
+    def stream(request, context):
+        for i in range(int(request.decode())):
+            yield ("%s:%d" % (name, i)).encode()
+
+    handler = grpc.method_handlers_generic_handler(SERVICE, {
+        "Unary": grpc.unary_unary_rpc_method_handler(unary, identity, identity),
+        "Stream": grpc.unary_stream_rpc_method_handler(stream, identity, identity),
+    })
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    server.add_generic_rpc_handlers((handler,))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    with open(port_file + ".tmp", "w") as f:
+        f.write(str(port))
+    os.rename(port_file + ".tmp", port_file)
+    server.wait_for_termination()
+
+
+def call(target):
+    with grpc.insecure_channel(target) as channel:
+        unary = channel.unary_unary("/%s/Unary" % SERVICE, identity, identity)
+        print(unary(b"ping", timeout=5).decode())
+        stream = channel.unary_stream("/%s/Stream" % SERVICE, identity, identity)
+        for reply in stream(b"3", timeout=5):
+            print(reply.decode())
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "serve":
+        serve(sys.argv[2], sys.argv[3])
+    else:
+        try:
+            call(sys.argv[2])
+        except grpc.RpcError as e:
+            print("gRPC error: %s %s" % (e.code(), e.details()), file=sys.stderr)
+            sys.exit(1)
