@@ -31,9 +31,9 @@ struct Limits {
 
 // What a message's head says. Requests fill method/target, responses status/reason.
 struct MessageHead {
-  std::string method;  // requests: as sent (case-sensitive token)
-  std::string target;  // requests: origin-form "/p?q", "*" (OPTIONS), authority-form (CONNECT
-                       // only); absolute-form is refused (ADR 0003)
+  std::string method;    // requests: as sent (case-sensitive token)
+  std::string target;    // requests: origin-form "/p?q", "*" (OPTIONS), authority-form (CONNECT
+                         // only); absolute-form is refused (ADR 0003)
   int status = 0;        // responses
   std::string reason;    // responses
   int minorVersion = 1;  // HTTP/1.<minorVersion>, 0 or 1
