@@ -35,3 +35,37 @@ realtime_pids() {  # realtime_pids on|off PID…: SCHED_FIFO (priority 10) or ba
     if [ "$mode" = on ]; then chrt -f -a -p 10 "$pid"; else chrt -o -a -p 0 "$pid"; fi
   done
 }
+
+# start_dp NAME YAML_FILE: a braid-dp on $proxy_cpu (one worker) registering YAML_FILE with the CP
+# at $xds_port; its pid in dp_pid, admin URL in dp_admin, once it answers /ready.
+start_dp() {
+  taskset -c "$proxy_cpu" "$bin/braid-dp" run --cp-address "https://127.0.0.1:$xds_port" \
+    --ca-cert-file "$work/cp/cp-ca.pem" --dataplane-file "$2" --admin-address 127.0.0.1:0 \
+    --admin-port-file "$work/$1.admin-port" --concurrency 1 --log-level warn \
+    >"$work/$1.log" 2>&1 &
+  dp_pid=$!
+  pids+=("$dp_pid")
+  wait_file "$work/$1.admin-port" || die "braid-dp $1 did not start"
+  dp_admin=http://127.0.0.1:$(cat "$work/$1.admin-port")
+  local _
+  for _ in $(seq 200); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$dp_admin/ready")" = 200 ] && return 0
+    sleep 0.05
+  done
+  die "braid-dp $1 did not become ready"
+}
+# The mesh path's two sidecars: app (inbound $app_in → the app on $app_port) and web (outbound
+# $web_out → app). Sets app_dp_pid, app_admin, web_dp_pid, web_admin.
+start_mesh_path() {
+  printf '%s\n' "type: Dataplane" "mesh: default" "name: app" "networking:" \
+    "  address: 127.0.0.1" "  inbound:" "  - port: $app_in" "    servicePort: $app_port" \
+    "    tags: {braid.io/service: app, braid.io/protocol: tcp}" >"$work/app.yaml"
+  printf '%s\n' "type: Dataplane" "mesh: default" "name: web" "networking:" \
+    "  address: 127.0.0.1" "  inbound:" "  - port: $web_in" "    servicePort: $app_port" \
+    "    tags: {braid.io/service: web, braid.io/protocol: tcp}" "  outbound:" \
+    "  - port: $web_out" "    tags: {braid.io/service: app}" >"$work/web.yaml"
+  start_dp app "$work/app.yaml"
+  app_dp_pid=$dp_pid app_admin=$dp_admin
+  start_dp web "$work/web.yaml"
+  web_dp_pid=$dp_pid web_admin=$dp_admin
+}

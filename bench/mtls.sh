@@ -98,46 +98,7 @@ xds_port=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["xds"])' <"$w
 ctl() { "$bin/braidctl" --api "http://127.0.0.1:$api_port" "$@"; }
 printf 'type: Mesh\nname: default\n' | ctl apply -f - >/dev/null
 
-start_dp() {  # start_dp NAME YAML_FILE → its pid in dp_pid, admin URL in dp_admin
-  taskset -c "$proxy_cpu" "$bin/braid-dp" run --cp-address "https://127.0.0.1:$xds_port" \
-    --ca-cert-file "$work/cp/cp-ca.pem" --dataplane-file "$2" --admin-address 127.0.0.1:0 \
-    --admin-port-file "$work/$1.admin-port" --concurrency 1 --log-level warn \
-    >"$work/$1.log" 2>&1 &
-  dp_pid=$!
-  pids+=("$dp_pid")
-  wait_file "$work/$1.admin-port" || die "braid-dp $1 did not start"
-  dp_admin=http://127.0.0.1:$(cat "$work/$1.admin-port")
-  wait_for 10 is_200 "$dp_admin/ready" || die "braid-dp $1 did not become ready"
-}
-cat >"$work/app.yaml" <<EOF
-type: Dataplane
-mesh: default
-name: app
-networking:
-  address: 127.0.0.1
-  inbound:
-  - port: $app_in
-    servicePort: $app_port
-    tags: {braid.io/service: app, braid.io/protocol: tcp}
-EOF
-cat >"$work/web.yaml" <<EOF
-type: Dataplane
-mesh: default
-name: web
-networking:
-  address: 127.0.0.1
-  inbound:
-  - port: $web_in
-    servicePort: $app_port
-    tags: {braid.io/service: web, braid.io/protocol: tcp}
-  outbound:
-  - port: $web_out
-    tags: {braid.io/service: app}
-EOF
-start_dp app "$work/app.yaml"
-app_dp_pid=$dp_pid app_admin=$dp_admin
-start_dp web "$work/web.yaml"
-web_dp_pid=$dp_pid web_admin=$dp_admin
+start_mesh_path
 
 paths=(direct mesh)
 declare -A base
