@@ -51,6 +51,8 @@ const char* reasonPhrase(int status) {
       return "Moved Permanently";
     case 302:
       return "Found";
+    case 303:
+      return "See Other";
     case 304:
       return "Not Modified";
     case 307:

@@ -11,9 +11,6 @@
 
 namespace braid::dataplane::hcm {
 
-// The reason phrase of the statuses this proxy writes ("" for others: the phrase is optional).
-std::string_view reasonPhrase(int status);
-
 // A complete HTTP/1.1 response: `status`, `extra` headers, "content-type: text/plain", a
 // Content-Length and `body`; with `close`, "connection: close".
 std::string localReply(int status, std::string_view body, bool close,
