@@ -8,6 +8,7 @@
   GET /flaky       -> 503 and 200 in turn (this process's count), body "NAME\n"
   GET /slow?ms=N   -> "NAME\n" after N milliseconds
   GET /echo...     -> JSON {"name", "method", "path", "headers"} of the request as received
+  GET /ws with Upgrade: websocket -> 101, then answers each text frame with "NAME: <text>"
 """
 import json
 import threading
@@ -15,6 +16,10 @@ import http.server
 import sys
 import time
 import urllib.parse
+import os
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import websocket  # noqa: E402
 
 
 FLAKY = {"count": 0}
@@ -31,8 +36,32 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def websocket(self):
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept",
+                         websocket.accept_key(self.headers["Sec-WebSocket-Key"]))
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        while True:
+            try:
+                opcode, payload = websocket.read_frame(self.rfile)
+            except EOFError:
+                return
+            if opcode == websocket.CLOSE:
+                self.wfile.write(websocket.frame(websocket.CLOSE, payload, masked=False))
+                self.wfile.flush()
+                return
+            answer = (NAME + ": ").encode() + payload
+            self.wfile.write(websocket.frame(websocket.TEXT, answer, masked=False))
+            self.wfile.flush()
+
     def do_GET(self):
         url = urllib.parse.urlparse(self.path)
+        if url.path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
+            return self.websocket()
         if url.path == "/flaky":
             with FLAKY_LOCK:
                 FLAKY["count"] += 1
@@ -81,7 +110,5 @@ server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
 server.daemon_threads = True
 with open(sys.argv[2] + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
-import os
-
 os.rename(sys.argv[2] + ".tmp", sys.argv[2])
 server.serve_forever()

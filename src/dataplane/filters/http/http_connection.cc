@@ -5,6 +5,7 @@
 #include <cstring>
 #include <exception>
 
+#include "common/http/http1_syntax.h"
 #include "common/log.h"
 #include "dataplane/filters/http/header_rules.h"
 #include "dataplane/filters/http/local_reply.h"
@@ -68,7 +69,12 @@ HttpConnection::HttpConnection(event_base* base, network::UniqueFd downstream,
                       if (!inRequest_) processInput();
                       finishIfDead();
                     }),
-      lingerTimer_(base, [this] {
+      lingerTimer_(base,
+                   [this] {
+                     dead_ = true;
+                     finishIfDead();
+                   }),
+      tunnelIdleTimer_(base, [this] {
         dead_ = true;
         finishIfDead();
       }) {
@@ -125,7 +131,9 @@ void HttpConnection::onReadable(network::StreamSocket&) {
     if (io != network::StreamSocket::Io::kOk || count < limits_.readSize) break;
     if (evbuffer_get_length(in_) > limits_.highWatermark) break;
   }
-  if (closing_) {
+  if (tunnel_) {
+    if (!dead_) tunnelFromDownstream();
+  } else if (closing_) {
     // Nothing more is served: what the caller still sends is dropped until it closes.
     evbuffer_drain(in_, evbuffer_get_length(in_));
     if (downstream_.readClosed() && downstream_.outputLength() == 0) dead_ = true;
@@ -137,6 +145,15 @@ void HttpConnection::onReadable(network::StreamSocket&) {
 
 void HttpConnection::onWritable(network::StreamSocket&) {
   flushDownstream();
+  if (tunnel_) {
+    if (!dead_ && upstream_ && !upstream_->socket().readEnabled() &&
+        !upstream_->socket().readClosed() && downstream_.outputLength() <= limits_.lowWatermark) {
+      upstream_->socket().setReadEnabled(true);
+    }
+    if (!dead_) tunnelCheckDone();
+    finishIfDead();
+    return;
+  }
   if (!dead_ && upstreamBlocked_ && downstream_.outputLength() <= limits_.lowWatermark) {
     upstreamBlocked_ = false;
     if (upstream_ && upstream_->connected()) upstream_->socket().setReadEnabled(true);
@@ -302,11 +319,22 @@ void HttpConnection::onRequestHead() {
   inRequest_ = true;
   requestDone_ = false;
   const bool hasBody = request_.chunked || request_.contentLength.value_or(0) > 0;
+  std::string upgradeProtocol;
   if (request_.upgrade) {
-    // Upgrade (WebSocket) and CONNECT need a connection of their own, opaque after the
-    // handshake; not served yet (ADR 0006 §3).
-    answer(501, "protocol upgrades are not supported yet", true);
-    return;
+    if (request_.method == "CONNECT") {
+      answer(501, "CONNECT is not supported", true);
+      return;
+    }
+    upgradeProtocol = headerValue(request_.headers, "upgrade");
+    if (http1::syntax::equalsIgnoreCase(upgradeProtocol, "websocket")) {
+      // Passed through on a connection of its own (ADR 0006 §3), opaque after the 101.
+      upgrading_ = true;
+    } else if (!http1::syntax::equalsIgnoreCase(upgradeProtocol, "h2c")) {
+      // As Envoy's default: only WebSocket is upgraded. An h2c upgrade is served as the plain
+      // HTTP/1.1 request it also is (Upgrade is hop-by-hop and dropped below).
+      answer(403, "upgrade not allowed", true);
+      return;
+    }
   }
   std::string host(headerValue(request_.headers, "host"));
   http::RequestView requestView{request_.method, request_.target, host, request_.headers};
@@ -354,6 +382,10 @@ void HttpConnection::onRequestHead() {
     setHeader(up.headers, "host", balancer_->cluster().config->service);
   }
   applyHeaderMods(up.headers, route_->requestHeaders);
+  if (upgrading_) {
+    up.headers.emplace_back("connection", "upgrade");
+    up.headers.emplace_back("upgrade", upgradeProtocol);
+  }
   if (headerValue(up.headers, "x-request-id").empty()) {
     up.headers.emplace_back("x-request-id", makeRequestId(worker_.random(), worker_.random()));
   }
@@ -366,8 +398,8 @@ void HttpConnection::onRequestHead() {
   http1::appendRequestHead(up, upstreamHead_);
   // Kept (up to 64 KiB) for MeshRetry, and for an idempotent request whose pooled connection
   // turns out to be closed by the upstream.
-  replayable_ =
-      (action.retry.enabled && action.retry.numRetries > 0) || idempotent(request_.method);
+  replayable_ = !upgrading_ && ((action.retry.enabled && action.retry.numRetries > 0) ||
+                                idempotent(request_.method));
   if (replayable_) replay_ = upstreamHead_;
   firstTry_ = true;
   if (request_.expectContinue) {
@@ -459,7 +491,8 @@ void HttpConnection::startTry() {
   std::string key = UpstreamPool::key(cluster, static_cast<size_t>(index));
   const RetryPolicy& retry = route_->action.retry;
   if (retry.enabled && retry.perTryTimeout.count() > 0) tryTimer_.schedule(retry.perTryTimeout);
-  upstream_ = worker_.pool.take(key, *this);
+  // An upgrade gets a connection of its own: it becomes a tunnel and never returns to the pool.
+  if (!upgrading_) upstream_ = worker_.pool.take(key, *this);
   tryReused_ = upstream_ != nullptr;
   if (upstream_) {
     // Called from within processInput() or a timer: no re-entry into the input here.
@@ -488,6 +521,7 @@ void HttpConnection::sendOnConnection(UpstreamConnection& connection) {
   evbuffer_drain(upIn_, evbuffer_get_length(upIn_));
   response_.emplace(http1::Parser::Kind::kResponse);
   response_->expectResponseTo(request_.method);
+  response_->expectUpgrade(upgrading_);
   evbuffer* out = connection.socket().output();
   if (firstTry_) {
     evbuffer_add(out, upstreamHead_.data(), upstreamHead_.size());
@@ -528,6 +562,17 @@ void HttpConnection::onUpstreamConnectFailed(UpstreamConnection&) {
 
 void HttpConnection::onUpstreamWritable(UpstreamConnection&) {
   flushUpstream();
+  if (tunnel_) {
+    if (upstreamError_) {
+      dead_ = true;
+    } else if (!downstream_.readEnabled() && !downstream_.readClosed() &&
+               upstream_->socket().outputLength() <= limits_.lowWatermark) {
+      downstream_.setReadEnabled(true);
+    }
+    if (!dead_) tunnelCheckDone();
+    finishIfDead();
+    return;
+  }
   if (upstreamError_) {
     if (!responseStarted_) {
       retryOrFail(TryFailure::kReset);
@@ -543,6 +588,11 @@ void HttpConnection::onUpstreamWritable(UpstreamConnection&) {
 }
 
 void HttpConnection::onUpstreamReadable(UpstreamConnection& connection) {
+  if (tunnel_) {
+    tunnelFromUpstream();
+    finishIfDead();
+    return;
+  }
   for (int reads = 0; reads < kReadsPerEvent; ++reads) {
     size_t count = 0;
     auto io = connection.socket().readInto(upIn_, limits_.readSize, count);
@@ -610,6 +660,10 @@ void HttpConnection::processResponse() {
       case http1::Parser::Event::kHead: {
         evbuffer_drain(upIn_, consumed);
         const int status = response_->head().status;
+        if (status == 101) {  // the parser accepts it only in answer to our upgrade request
+          enterTunnel();
+          return;
+        }
         if (status < 200) {
           interim_ = true;  // 1xx: dropped (the proxy answered 100-continue itself)
           break;
@@ -864,6 +918,7 @@ void HttpConnection::endRequest() {
   localAnswered_ = false;
   responseStarted_ = false;
   closeAfterResponse_ = false;
+  upgrading_ = false;
   downstreamChunked_ = false;
   interim_ = false;
   upstreamEof_ = false;

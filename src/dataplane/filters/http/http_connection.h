@@ -109,6 +109,11 @@ class HttpConnection final : private network::StreamSocket::Handler,
   void finishIfDead();
   // Tells the cluster's outlier detector how the current try's endpoint did.
   void report(upstream::UpstreamResult result);
+  // WebSocket (http_tunnel.cc): after the upstream's 101, bytes pass both ways untouched.
+  void enterTunnel();
+  void tunnelFromDownstream();
+  void tunnelFromUpstream();
+  void tunnelCheckDone();
 
   const tcp_proxy::ProxyLimits& limits_;
   event_base* base_;
@@ -125,6 +130,7 @@ class HttpConnection final : private network::StreamSocket::Handler,
   event::Timer tryTimer_;
   event::Timer backoffTimer_;
   event::Timer lingerTimer_;
+  event::Timer tunnelIdleTimer_;  // an upgraded connection with no bytes either way is closed
   bool dead_ = false;
   bool closing_ = false;  // no more requests: flush, half-close, wait for the caller's close
   bool downstreamBlocked_ = false;
@@ -142,6 +148,8 @@ class HttpConnection final : private network::StreamSocket::Handler,
   bool upstreamError_ = false;
   bool eofNoted_ = false;  // the response parser was told of upstreamEof_
   bool firstTry_ = true;
+  bool upgrading_ = false;     // the request asks for a WebSocket upgrade (never pooled or retried)
+  bool tunnel_ = false;        // upgraded: the connection is an opaque byte tunnel until it closes
   bool startPending_ = false;  // routed; the first try starts after the input at hand is parsed
   http1::MessageHead request_;
   const Route* route_ = nullptr;

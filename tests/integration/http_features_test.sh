@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# HTTP features of the connection manager beyond routing (issue 5), end to end through two
+# sidecars with mTLS: WebSocket upgrades passed through as a tunnel, other upgrades refused.
+#   BRAID_BIN: where the binaries are (default build/bin); run from the repository root.
+set -euo pipefail
+
+source tests/integration/lib/common.sh
+
+ctl apply -f - >/dev/null <<'YAML'
+type: Mesh
+name: default
+mtls:
+  enabledBackend: ca-1
+  backends: [{name: ca-1, type: builtin}]
+YAML
+apply_allow_all
+
+dp_protocol=http
+start_app backend; backend_app=$app_port
+start_dp backend backend "$backend_app" "$(free_port)"
+start_app web; web_app=$app_port
+web_out=$(free_port)
+start_dp web web "$web_app" "$(free_port)" backend "$web_out"
+check "backend ready" wait_ready "$backend_admin"
+check "web ready" wait_ready "$web_admin"
+reaches_backend() { [ "$(curl -s --max-time 2 "http://127.0.0.1:$web_out/")" = backend ]; }
+check "web reaches backend at L7" wait_for 10 reaches_backend
+
+# 1. WebSocket: the upgrade goes through both sidecars; frames pass both ways untouched; the
+# server's close ends the tunnel with the connection closed to the caller.
+out=$(python3 tests/support/ws_client.py "127.0.0.1:$web_out" hello 3 2>&1) || true
+echo "   websocket: $(tr '\n' '|' <<<"$out")"
+check "websocket frames echoed through the mesh" test "$out" = "$(printf 'backend: hello\nbackend: hello\nbackend: hello')"
+big=$(head -c 100000 /dev/zero | tr '\0' 'x')
+out=$(python3 tests/support/ws_client.py "127.0.0.1:$web_out" "$big" 2>&1 | wc -c) || true
+check "a 100 kB frame passes whole (got $out bytes)" test "$out" -eq $((100000 + 10))
+upgrades() { curl -s "$web_admin/stats/prometheus" | grep -E '^braid_dp_listener_downstream_rq_1xx_total\{.*\} [0-9]+' | awk '{s += $2} END {print s + 0}'; }
+check "the 101s are counted as 1xx responses ($(upgrades))" test "$(upgrades)" -ge 2
+
+# 2. Upgrades other than WebSocket are refused, as Envoy's default; h2c upgrades are served as
+# the plain HTTP/1.1 requests they also are.
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 -H 'Connection: Upgrade' -H 'Upgrade: foo' "http://127.0.0.1:$web_out/")
+check "an Upgrade: foo request gets 403 (got $code)" test "$code" = 403
+body=$(curl -s --max-time 3 -H 'Connection: Upgrade, HTTP2-Settings' -H 'Upgrade: h2c' -H 'HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA' "http://127.0.0.1:$web_out/echo")
+check "an h2c upgrade is served as HTTP/1.1 without the Upgrade" python3 -c "
+import json, sys
+d = json.loads(sys.argv[1]); h = d['headers']
+sys.exit(0 if d['name'] == 'backend' and 'upgrade' not in h and 'http2-settings' not in h else 1)" "$body"
+
+if [ "$failed" -ne 0 ]; then
+  echo "$failed check(s) failed" >&2
+  exit 1
+fi
+echo "all HTTP feature checks passed"
