@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # HTTP features of the connection manager beyond routing (issue 5), end to end through two
-# sidecars with mTLS: WebSocket upgrades passed through as a tunnel, other upgrades refused.
+# sidecars with mTLS: WebSocket upgrades passed through as a tunnel, other upgrades refused;
+# RequestMirror copies to a shadow service.
 #   BRAID_BIN: where the binaries are (default build/bin); run from the repository root.
 set -euo pipefail
 
@@ -18,10 +19,13 @@ apply_allow_all
 dp_protocol=http
 start_app backend; backend_app=$app_port
 start_dp backend backend "$backend_app" "$(free_port)"
+start_app shadow; shadow_app=$app_port
+start_dp shadow shadow "$shadow_app" "$(free_port)"
 start_app web; web_app=$app_port
 web_out=$(free_port)
 start_dp web web "$web_app" "$(free_port)" backend "$web_out"
 check "backend ready" wait_ready "$backend_admin"
+check "shadow ready" wait_ready "$shadow_admin"
 check "web ready" wait_ready "$web_admin"
 reaches_backend() { [ "$(curl -s --max-time 2 "http://127.0.0.1:$web_out/")" = backend ]; }
 check "web reaches backend at L7" wait_for 10 reaches_backend
@@ -46,6 +50,41 @@ check "an h2c upgrade is served as HTTP/1.1 without the Upgrade" python3 -c "
 import json, sys
 d = json.loads(sys.argv[1]); h = d['headers']
 sys.exit(0 if d['name'] == 'backend' and 'upgrade' not in h and 'http2-settings' not in h else 1)" "$body"
+
+# 3. RequestMirror: every request to backend is copied to shadow (Host "<host>-shadow"), bodies
+# included; the caller's answers still come from backend alone.
+ctl apply -f - >/dev/null <<'YAML'
+type: MeshHTTPRoute
+name: backend-mirror
+mesh: default
+spec:
+  targetRef: {kind: Mesh}
+  to:
+  - targetRef: {kind: MeshService, name: backend}
+    rules:
+    - matches: [{path: {type: PathPrefix, value: /mirrored}}]
+      default:
+        filters:
+        - type: RequestMirror
+          requestMirror: {backendRef: {kind: MeshService, name: shadow}}
+YAML
+mirror_applied() { curl -s "$web_admin/config_dump" | grep -q 'shadow'; }
+check "the mirror route reached web's sidecar" wait_for 10 mirror_applied
+answers=""
+for i in $(seq 10); do answers+=$(curl -s --max-time 2 "http://127.0.0.1:$web_out/mirrored/$i"); done
+answers+=$(curl -s --max-time 2 -d "$(head -c 5000 /dev/zero | tr '\0' 'y')" "http://127.0.0.1:$web_out/mirrored/post")
+check "the caller's answers come from backend" test "$answers" = "$(printf 'backend%.0s' $(seq 11))"
+curl -s --max-time 2 "http://127.0.0.1:$web_out/not-mirrored" >/dev/null
+mirrored() {
+  curl -s "http://127.0.0.1:$shadow_app/requests" | python3 -c "
+import json, sys
+seen = json.load(sys.stdin)
+gets = sorted(p for m, p, h, n in seen if m == 'GET' and h == '127.0.0.1:$web_out-shadow')
+posts = [n for m, p, h, n in seen if m == 'POST' and p == '/mirrored/post']
+others = [p for m, p, h, n in seen if p == '/not-mirrored']
+sys.exit(0 if gets == sorted(f'/mirrored/{i}' for i in range(1, 11)) and posts == [5000] and not others else 1)"
+}
+check "shadow got a copy of each mirrored request, body included, and nothing else" wait_for 5 mirrored
 
 if [ "$failed" -ne 0 ]; then
   echo "$failed check(s) failed" >&2

@@ -8,6 +8,8 @@
   GET /flaky       -> 503 and 200 in turn (this process's count), body "NAME\n"
   GET /slow?ms=N   -> "NAME\n" after N milliseconds
   GET /echo...     -> JSON {"name", "method", "path", "headers"} of the request as received
+  GET /requests    -> JSON list of [method, path, host, body length] of the requests before it
+  POST /...        -> "NAME\n" once the body (Content-Length) is read
   GET /ws with Upgrade: websocket -> 101, then answers each text frame with "NAME: <text>"
 """
 import json
@@ -22,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import websocket  # noqa: E402
 
 
+SEEN = []
 FLAKY = {"count": 0}
 FLAKY_LOCK = threading.Lock()
 
@@ -60,6 +63,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         url = urllib.parse.urlparse(self.path)
+        if url.path == "/requests":
+            with FLAKY_LOCK:
+                body = json.dumps(SEEN)
+            return self.answer(200, body.encode(), "application/json")
+        with FLAKY_LOCK:
+            SEEN.append([self.command, self.path, self.headers.get("Host", ""), 0])
         if url.path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
             return self.websocket()
         if url.path == "/flaky":
@@ -99,6 +108,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with FLAKY_LOCK:
+            SEEN.append([self.command, self.path, self.headers.get("Host", ""), len(body)])
+        return self.answer(200, (NAME + "\n").encode())
 
     def log_message(self, *args):
         pass

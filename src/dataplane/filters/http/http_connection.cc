@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "dataplane/filters/http/header_rules.h"
 #include "dataplane/filters/http/local_reply.h"
+#include "dataplane/filters/http/redirect_location.h"
 #include "dataplane/http/route_matcher.h"
 #include "dataplane/upstream/outlier_detector.h"
 
@@ -317,6 +318,7 @@ out:
 void HttpConnection::onRequestHead() {
   request_ = parser_.head();
   inRequest_ = true;
+  requestStats_.begin(*listener_.counters);
   requestDone_ = false;
   const bool hasBody = request_.chunked || request_.contentLength.value_or(0) > 0;
   std::string upgradeProtocol;
@@ -340,6 +342,7 @@ void HttpConnection::onRequestHead() {
   http::RequestView requestView{request_.method, request_.target, host, request_.headers};
   std::string normalized;
   route_ = http::matchRoute(listener_.config->http->routes, requestView, normalized);
+  requestStats_.routed(listener_.countersOf(route_));
   if (route_ == nullptr) {
     answer(404, "no route", hasBody);
     return;
@@ -396,6 +399,7 @@ void HttpConnection::onRequestHead() {
   }
   upstreamHead_.clear();
   http1::appendRequestHead(up, upstreamHead_);
+  if (!action.mirrors.empty() && !upgrading_) prepareMirrors(up);
   // Kept (up to 64 KiB) for MeshRetry, and for an idempotent request whose pooled connection
   // turns out to be closed by the upstream.
   replayable_ = !upgrading_ && ((action.retry.enabled && action.retry.numRetries > 0) ||
@@ -415,25 +419,21 @@ void HttpConnection::onRequestHead() {
 }
 
 void HttpConnection::answerRedirect(const std::string& normalized) {
-  const Redirect& redirect = route_->redirect;
-  std::string host(headerValue(request_.headers, "host"));
-  std::string port;
-  if (size_t colon = host.rfind(':');
-      colon != std::string::npos && host.find(']', colon) == std::string::npos) {
-    port = host.substr(colon + 1);
-    host.resize(colon);
-  }
-  if (!redirect.host.empty()) host = redirect.host;
-  if (redirect.port != 0) port = std::to_string(redirect.port);
-  std::string scheme = redirect.scheme.empty() ? "http" : redirect.scheme;
-  if ((scheme == "http" && port == "80") || (scheme == "https" && port == "443")) port.clear();
-  std::string target = rewriteTarget(normalized, route_->match, redirect.path, redirect.value);
-  std::string location = scheme + "://" + host + (port.empty() ? "" : ":" + port) + target;
+  std::string location = redirectLocation(route_->redirect, route_->match,
+                                          headerValue(request_.headers, "host"), normalized);
   const bool hasBody = request_.chunked || request_.contentLength.value_or(0) > 0;
-  answer(redirect.status, "", hasBody, {{"location", location}});
+  answer(route_->redirect.status, "", hasBody, {{"location", location}});
 }
 
 void HttpConnection::forwardRequestBody(std::string_view framed) {
+  if (!mirrorClusters_.empty()) {
+    if (mirrorCopy_.size() + framed.size() > kMaxReplayBytes) {
+      mirrorClusters_.clear();
+      std::string().swap(mirrorCopy_);
+    } else {
+      mirrorCopy_.append(framed);
+    }
+  }
   if (replayable_) {
     if (replay_.size() + framed.size() > kMaxReplayBytes) {
       replayable_ = false;  // too large to keep: streamed only, never retried
@@ -461,6 +461,7 @@ void HttpConnection::onRequestComplete() {
     forwardRequestBody(last);
   }
   requestDone_ = true;
+  sendMirrors();
 }
 
 size_t HttpConnection::upstreamBacklog() const {
@@ -513,6 +514,7 @@ void HttpConnection::startTry() {
 }
 
 void HttpConnection::sendOnConnection(UpstreamConnection& connection) {
+  requestStats_.trySent(*cluster_);
   ++connection.requests;
   upstreamEof_ = false;
   eofNoted_ = false;
@@ -814,6 +816,7 @@ void HttpConnection::retryOrFail(TryFailure failure, int status) {
       budgetAllows(*cluster_, balancer_->cluster().config->circuitBreaker.maxRetries)) {
     ++retries_;
     increment(cluster_->upstreamRqRetry);
+    requestStats_.retried();
     if (!countedRetry_) {
       countedRetry_ = true;
       increment(cluster_->upstreamRqRetryActive);
@@ -830,6 +833,7 @@ void HttpConnection::retryOrFail(TryFailure failure, int status) {
       return;
     case TryFailure::kTimeout:
       increment(cluster_->upstreamRqTimeout);
+      requestStats_.timedOut();
       answer(504, "upstream request timeout", !requestDone_);
       return;
     case TryFailure::kStatus:
@@ -846,6 +850,7 @@ void HttpConnection::onRouteTimeout() {
     return;
   }
   increment(cluster_->upstreamRqTimeout);
+  requestStats_.timedOut();
   if (upstream_) report(upstream::UpstreamResult::kLocalOriginFailure);
   dropUpstream();
   answer(504, "upstream request timeout", !requestDone_);
@@ -853,6 +858,7 @@ void HttpConnection::onRouteTimeout() {
 }
 
 void HttpConnection::dropUpstream() {
+  requestStats_.tryEnded();
   tryTimer_.cancel();
   backoffTimer_.cancel();
   upstream_.reset();
@@ -891,6 +897,7 @@ void HttpConnection::answer(int status, std::string_view body, bool close,
 }
 
 void HttpConnection::endRequest() {
+  requestStats_.end();
   routeTimer_.cancel();
   tryTimer_.cancel();
   backoffTimer_.cancel();
@@ -907,6 +914,8 @@ void HttpConnection::endRequest() {
   evbuffer_drain(upIn_, evbuffer_get_length(upIn_));
   std::string().swap(replay_);
   replayable_ = false;
+  mirrorClusters_.clear();
+  std::string().swap(mirrorCopy_);
   retries_ = 0;
   tryReused_ = false;
   staleRetried_ = false;
@@ -928,6 +937,7 @@ void HttpConnection::endRequest() {
 }
 
 void HttpConnection::countDownstream(int status) {
+  requestStats_.responded(status);
   ListenerCounters& counters = *listener_.counters;
   switch (status / 100) {
     case 1:

@@ -18,12 +18,14 @@
 
 #include "common/http/http1_codec.h"
 #include "dataplane/event/timer.h"
+#include "dataplane/filters/http/mirror_sender.h"
 #include "dataplane/filters/http/retry_state.h"
 #include "dataplane/filters/http/upstream_connection.h"
 #include "dataplane/filters/http/upstream_pool.h"
 #include "dataplane/filters/tcp_proxy/tcp_proxy_session.h"
 #include "dataplane/network/stream_socket.h"
 #include "dataplane/server/worker_config.h"
+#include "dataplane/stats/request_stats.h"
 #include "dataplane/upstream/outlier_detector.h"
 #include "dataplane/upstream/split_sequence.h"
 
@@ -34,6 +36,7 @@ namespace braid::dataplane::hcm {
 // What a worker shares between its HTTP connections.
 struct WorkerHttp {
   UpstreamPool pool;
+  MirrorSender mirrors;  // after the pool: its requests go before the connections they reuse
   std::mt19937_64 random{std::random_device{}()};
 
   upstream::SplitSequence splits;  // weighted route splits
@@ -114,6 +117,9 @@ class HttpConnection final : private network::StreamSocket::Handler,
   void tunnelFromDownstream();
   void tunnelFromUpstream();
   void tunnelCheckDone();
+  // RequestMirror (once the request is complete).
+  void prepareMirrors(const http1::MessageHead& upstreamRequest);
+  void sendMirrors();
 
   const tcp_proxy::ProxyLimits& limits_;
   event_base* base_;
@@ -155,9 +161,14 @@ class HttpConnection final : private network::StreamSocket::Handler,
   const Route* route_ = nullptr;
   upstream::LoadBalancer* balancer_ = nullptr;
   std::shared_ptr<ClusterCounters> cluster_;
+  RequestStats requestStats_;  // the current request's route counters and latencies
   bool countedRetry_ = false;
   std::string upstreamHead_;
   bool replayable_ = false;
+  // RequestMirror: the clusters this request is copied to, and the copy (head with the shadow
+  // Host, then the body as it arrives, up to 64 KiB; a larger request is not mirrored).
+  std::vector<std::string> mirrorClusters_;
+  std::string mirrorCopy_;
   std::string replay_;  // head and body so far, while retries remain possible
   uint32_t retries_ = 0;
   bool tryReused_ = false;     // the current try runs on a pooled connection
