@@ -53,6 +53,11 @@ std::shared_ptr<const RuntimeConfig> buildRuntimeConfig(SnapshotPtr snapshot, St
     runtime.address = *network::resolve(listener.address);
     runtime.addressKey = network::formatAddress(runtime.address);
     runtime.counters = stats.listener(listener.name);
+    if (listener.http) {
+      for (const auto& route : listener.http->routes.routes) {
+        runtime.routeCounters.push_back(stats.route(listener.name, route.name));
+      }
+    }
     runtime.cluster = &config->clusters.at(listener.cluster);
     if (listener.security.mode != TlsMode::kDisabled && config->tls) {
       runtime.tlsServer = config->tls->server(listener.security.identity);

@@ -19,10 +19,23 @@ struct ListenerRuntime {
   network::ResolvedAddress address;
   std::string addressKey;  // canonical "ip:port": listening sockets are kept by address
   std::shared_ptr<ListenerCounters> counters;
+  // An HTTP listener: the counters of each of config->http's routes, in the routes' order.
+  std::vector<std::shared_ptr<RouteCounters>> routeCounters;
   const upstream::ClusterRuntime* cluster = nullptr;
   // An inbound with TLS: the server context of config->security.identity; nullptr when this
   // proxy has no certificate for it.
   SSL_CTX* tlsServer = nullptr;
+
+  // The counters of `route`, one of config->http's routes; nullptr for any other.
+  RouteCounters* countersOf(const Route* route) const {
+    if (route == nullptr || !config->http) return nullptr;
+    const auto& routes = config->http->routes.routes;
+    if (routes.empty() || route < routes.data() || route >= routes.data() + routes.size()) {
+      return nullptr;
+    }
+    const auto index = static_cast<size_t>(route - routes.data());
+    return index < routeCounters.size() ? routeCounters[index].get() : nullptr;
+  }
 };
 
 // A snapshot resolved on the main thread for the workers: addresses parsed, counters looked up.

@@ -15,6 +15,18 @@ void appendSample(std::string& out, std::string_view name, std::string_view labe
   out.append(std::to_string(sample)).append("\n");
 }
 
+void appendLabeledSample(std::string& out, std::string_view name, std::string_view labels,
+                         uint64_t sample) {
+  out.append(name).append("{").append(labels).append("} ");
+  out.append(std::to_string(sample)).append("\n");
+}
+
+std::string formatLabel(std::string_view label, std::string_view value) {
+  std::string out(label);
+  out.append("=\"").append(escapeLabelValue(value)).append("\"");
+  return out;
+}
+
 std::string escapeLabelValue(std::string_view value) {
   std::string out;
   out.reserve(value.size());

@@ -20,6 +20,13 @@ std::shared_ptr<ClusterCounters> Stats::cluster(const std::string& name) {
   return slot;
 }
 
+std::shared_ptr<RouteCounters> Stats::route(const std::string& listener, const std::string& route) {
+  std::lock_guard lock(mutex_);
+  auto& slot = routes_[{listener, route}];
+  if (!slot) slot = std::make_shared<RouteCounters>();
+  return slot;
+}
+
 namespace {
 
 template <typename Counters>
@@ -39,6 +46,44 @@ void renderFamilies(std::string& out, const char* label,
     for (const auto& [name, counters] : series) {
       prometheus::appendSample(out, family.name, label, name,
                                ((*counters).*family.field).load(std::memory_order_relaxed));
+    }
+  }
+}
+
+template <typename Counters>
+struct HistogramFamily {
+  const char* name;
+  const char* help;
+  const LatencyHistogram Counters::*field;
+};
+
+template <typename Key, typename Counters, typename Labels>
+void renderHistograms(std::string& out, const std::map<Key, std::shared_ptr<Counters>>& series,
+                      const std::vector<HistogramFamily<Counters>>& families, Labels labels) {
+  for (const auto& family : families) {
+    prometheus::appendHeader(out, family.name, "histogram", family.help);
+    for (const auto& [key, counters] : series) {
+      prometheus::appendHistogram(out, family.name, labels(key),
+                                  ((*counters).*family.field).snapshot());
+    }
+  }
+}
+
+std::string routeLabels(const std::pair<std::string, std::string>& key) {
+  return prometheus::formatLabel("listener", key.first) + "," +
+         prometheus::formatLabel("route", key.second);
+}
+
+// Route counters carry two labels, so they are rendered apart from the one-label families.
+void renderRouteFamilies(
+    std::string& out,
+    const std::map<std::pair<std::string, std::string>, std::shared_ptr<RouteCounters>>& series,
+    const std::vector<Family<RouteCounters>>& families) {
+  for (const auto& family : families) {
+    prometheus::appendHeader(out, family.name, family.type, family.help);
+    for (const auto& [key, counters] : series) {
+      prometheus::appendLabeledSample(out, family.name, routeLabels(key),
+                                      ((*counters).*family.field).load(std::memory_order_relaxed));
     }
   }
 }
@@ -138,10 +183,49 @@ std::string Stats::renderPrometheus() const {
       {"braid_dp_cluster_idle_timeouts_total", "counter",
        "TCP connections closed after the idle timeout.", &ClusterCounters::idleTimeouts},
   };
+  static const std::vector<Family<RouteCounters>> kRoute = {
+      {"braid_dp_route_rq_1xx_total", "counter",
+       "HTTP requests of the route answered downstream with a 1xx status.", &RouteCounters::rq1xx},
+      {"braid_dp_route_rq_2xx_total", "counter",
+       "HTTP requests of the route answered downstream with a 2xx status.", &RouteCounters::rq2xx},
+      {"braid_dp_route_rq_3xx_total", "counter",
+       "HTTP requests of the route answered downstream with a 3xx status.", &RouteCounters::rq3xx},
+      {"braid_dp_route_rq_4xx_total", "counter",
+       "HTTP requests of the route answered downstream with a 4xx status.", &RouteCounters::rq4xx},
+      {"braid_dp_route_rq_5xx_total", "counter",
+       "HTTP requests of the route answered downstream with a 5xx status.", &RouteCounters::rq5xx},
+      {"braid_dp_route_rq_retry_total", "counter", "HTTP request retries started on the route.",
+       &RouteCounters::rqRetry},
+      {"braid_dp_route_rq_timeout_total", "counter",
+       "HTTP requests of the route answered 504 by a timeout.", &RouteCounters::rqTimeout},
+  };
+  static const std::vector<HistogramFamily<ListenerCounters>> kListenerTimes = {
+      {"braid_dp_listener_downstream_rq_time_ms",
+       "HTTP requests from head received to response complete, in milliseconds.",
+       &ListenerCounters::downstreamRqTime},
+  };
+  static const std::vector<HistogramFamily<ClusterCounters>> kClusterTimes = {
+      {"braid_dp_cluster_upstream_rq_time_ms",
+       "HTTP tries from request sent to response complete or failure, in milliseconds.",
+       &ClusterCounters::upstreamRqTime},
+  };
+  static const std::vector<HistogramFamily<RouteCounters>> kRouteTimes = {
+      {"braid_dp_route_rq_time_ms",
+       "HTTP requests of the route from head received to response complete, in milliseconds.",
+       &RouteCounters::rqTime},
+  };
   std::string out;
   std::lock_guard lock(mutex_);
   renderFamilies(out, "listener", listeners_, kListener);
+  renderHistograms(out, listeners_, kListenerTimes, [](const std::string& name) {
+    return prometheus::formatLabel("listener", name);
+  });
   renderFamilies(out, "cluster", clusters_, kCluster);
+  renderHistograms(out, clusters_, kClusterTimes, [](const std::string& name) {
+    return prometheus::formatLabel("cluster", name);
+  });
+  renderRouteFamilies(out, routes_, kRoute);
+  renderHistograms(out, routes_, kRouteTimes, routeLabels);
   return out;
 }
 

@@ -6,6 +6,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+
+#include "dataplane/stats/latency_histogram.h"
 
 namespace braid::dataplane {
 
@@ -30,6 +33,8 @@ struct alignas(64) ListenerCounters {
   std::atomic<uint64_t> downstreamRq3xx{0};
   std::atomic<uint64_t> downstreamRq4xx{0};
   std::atomic<uint64_t> downstreamRq5xx{0};
+  // HTTP: from a request's head received to its end (response complete, or given up).
+  LatencyHistogram downstreamRqTime;
 };
 
 // Counters of one cluster (all its endpoints).
@@ -64,14 +69,32 @@ struct alignas(64) ClusterCounters {
   std::atomic<uint64_t> upstreamRqOverflow{0};  // answered 503: MeshCircuitBreaker maxRequests
   std::atomic<uint64_t> outlierEjections{0};    // endpoints ejected by outlier detection
   std::atomic<uint64_t> idleTimeouts{0};        // TCP connections closed by MeshTimeout idleTimeout
+  // HTTP, each try: from its request sent to its response complete or the try's failure.
+  LatencyHistogram upstreamRqTime;
 };
 
-// The proxy's statistics, thread-safe. Counters are keyed by listener / cluster name and live as
-// long as the Stats object, so they survive snapshot changes.
+// Counters of one HTTP route of one listener: the requests it matched, by the class of the
+// status sent downstream (proxied or local), their retries and timeouts, and their duration
+// (as the listener's downstreamRqTime).
+struct alignas(64) RouteCounters {
+  std::atomic<uint64_t> rq1xx{0};
+  std::atomic<uint64_t> rq2xx{0};
+  std::atomic<uint64_t> rq3xx{0};
+  std::atomic<uint64_t> rq4xx{0};
+  std::atomic<uint64_t> rq5xx{0};
+  std::atomic<uint64_t> rqRetry{0};    // retries started
+  std::atomic<uint64_t> rqTimeout{0};  // answered 504 by the route's (or a try's) timeout
+  LatencyHistogram rqTime;
+};
+
+// The proxy's statistics, thread-safe. Counters are keyed by listener / cluster / route name and
+// live as long as the Stats object, so they survive snapshot changes.
 class Stats {
  public:
   std::shared_ptr<ListenerCounters> listener(const std::string& name);
   std::shared_ptr<ClusterCounters> cluster(const std::string& name);
+  // Keyed by the listener's name and the route's name (route names repeat across listeners).
+  std::shared_ptr<RouteCounters> route(const std::string& listener, const std::string& route);
 
   // Prometheus text exposition format 0.0.4.
   std::string renderPrometheus() const;
@@ -80,6 +103,7 @@ class Stats {
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<ListenerCounters>> listeners_;
   std::map<std::string, std::shared_ptr<ClusterCounters>> clusters_;
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<RouteCounters>> routes_;
 };
 
 }  // namespace braid::dataplane
