@@ -31,7 +31,9 @@ upstream::LoadBalancer& balancerFor(const ListenerRoute& route, const WorkerConf
 }  // namespace
 
 Worker::Worker(const tcp_proxy::ProxyLimits& limits)
-    : limits_(limits), flushTimer_(loop_.base(), [this] { onFlushTimer(); }) {
+    : limits_(limits),
+      flushTimer_(loop_.base(), [this] { onFlushTimer(); }),
+      h2Pool_(loop_.base(), limits_) {
   if (limits_.splice) pipes_ = std::make_unique<network::PipePool>(limits_.maxPipes);
   flushTimer_.schedule(kStatsFlushInterval);
   thread_ = std::thread([this] {
@@ -51,6 +53,8 @@ Worker::~Worker() {
   // The loop thread is gone: tear down here, connections first (they hold the configuration).
   sessions_.clear();  // before the pipe pool: they hand their pipes back
   httpConnections_.clear();
+  h2Connections_.clear();  // before the pool their streams use
+  h2Pool_.clear();
   http_.pool.clear();
   listeners_.clear();
   current_.reset();
@@ -94,6 +98,7 @@ size_t Worker::bufferedBytesOnLoop() const {
   size_t total = 0;
   for (const auto& [raw, session] : sessions_) total += session->bufferedBytes();
   for (const auto& [raw, connection] : httpConnections_) total += connection->bufferedBytes();
+  for (const auto& [raw, connection] : h2Connections_) total += connection->bufferedBytes();
   return total;
 }
 
@@ -162,7 +167,43 @@ void Worker::onHandOverToTcpProxy(hcm::HttpConnection& connection, network::Uniq
                                   std::string received, const ListenerRoute& route,
                                   std::shared_ptr<WorkerConfig> config) {
   onHttpConnectionClosed(connection);  // destroys it; `route` lives in `config`
+  const ListenerConfig& listener = *route.listener->config;
+  if (listener.http && (listener.protocol == "http2" || listener.protocol == "grpc")) {
+    // h2c to an HTTP/2 service: routed per stream by the HTTP/2 connection manager, HTTP/2 to
+    // the peer sidecar. (An `http` service's app speaks HTTP/1.1, so an h2c caller of it stays
+    // on the L4 proxy until the HTTP/2 manager can send HTTP/1.1 upstream.)
+    startH2Downstream(route, std::move(config), std::move(socket), std::move(received));
+    return;
+  }
   startTcpProxy(route, config, std::move(socket), std::move(received));
+}
+
+void Worker::startH2Downstream(const ListenerRoute& route, std::shared_ptr<WorkerConfig> config,
+                               network::UniqueFd socket, std::string received) {
+  h2::H2RequestContext context;
+  context.base = loop_.base();
+  context.listener = route.listener;
+  context.config = std::move(config);
+  context.worker = &http_;
+  context.pool = &h2Pool_;
+  h2::H2Downstream* connection = nullptr;
+  h2::H2Downstream::Owner& owner = *this;
+  try {
+    auto owned = std::make_unique<h2::H2Downstream>(context, std::move(socket),
+                                                    std::move(received), limits_, owner);
+    connection = owned.get();
+    h2Connections_.emplace(connection, std::move(owned));
+  } catch (const std::exception& e) {
+    log::warn("connection dropped", {{"error", e.what()}});
+    return;
+  }
+  active_.fetch_add(1, std::memory_order_relaxed);
+  if (!connection->start()) onH2DownstreamClosed(*connection);
+}
+
+void Worker::onH2DownstreamClosed(h2::H2Downstream& connection) {
+  h2Connections_.erase(&connection);
+  active_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void Worker::onHttpConnectionClosed(hcm::HttpConnection& connection) {

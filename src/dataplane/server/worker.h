@@ -13,6 +13,8 @@
 #include "dataplane/event/event_loop.h"
 #include "dataplane/event/timer.h"
 #include "dataplane/filters/http/http_connection.h"
+#include "dataplane/filters/http2/h2_downstream.h"
+#include "dataplane/filters/http2/h2_upstream_pool.h"
 #include "dataplane/filters/tcp_proxy/tcp_proxy_session.h"
 #include "dataplane/network/listener.h"
 #include "dataplane/network/pipe_pool.h"
@@ -25,7 +27,9 @@ namespace braid::dataplane {
 // One worker thread: its own event loop, its own listening socket per address (SO_REUSEPORT), the
 // connections it accepted. Other threads talk to it only through post(); the *OnLoop methods run
 // on its thread.
-class Worker final : private tcp_proxy::SessionOwner, private hcm::HttpConnection::Owner {
+class Worker final : private tcp_proxy::SessionOwner,
+                     private hcm::HttpConnection::Owner,
+                     private h2::H2Downstream::Owner {
  public:
   explicit Worker(const tcp_proxy::ProxyLimits& limits);
   ~Worker();  // stops the loop, joins the thread, closes everything
@@ -61,8 +65,12 @@ class Worker final : private tcp_proxy::SessionOwner, private hcm::HttpConnectio
   void onHandOverToTcpProxy(hcm::HttpConnection& connection, network::UniqueFd socket,
                             std::string received, const ListenerRoute& route,
                             std::shared_ptr<WorkerConfig> config) override;
+  // The HTTP/2 connection manager for an h2c caller handed over by the HTTP/1.1 one.
+  void startH2Downstream(const ListenerRoute& route, std::shared_ptr<WorkerConfig> config,
+                         network::UniqueFd socket, std::string received);
   void onSessionClosed(tcp_proxy::TcpProxySession& session) override;
   void onHttpConnectionClosed(hcm::HttpConnection& connection) override;
+  void onH2DownstreamClosed(h2::H2Downstream& connection) override;
   void onFlushTimer();
 
   const tcp_proxy::ProxyLimits limits_;
@@ -77,6 +85,9 @@ class Worker final : private tcp_proxy::SessionOwner, private hcm::HttpConnectio
   // HTTP listeners' connections, and what they share (the upstream pool).
   hcm::WorkerHttp http_;
   std::unordered_map<hcm::HttpConnection*, std::unique_ptr<hcm::HttpConnection>> httpConnections_;
+  // h2c callers of http2/grpc outbounds (the HTTP/2 connection manager) and their upstream pool.
+  h2::H2UpstreamPool h2Pool_;
+  std::unordered_map<h2::H2Downstream*, std::unique_ptr<h2::H2Downstream>> h2Connections_;
   std::atomic<uint64_t> active_{0};
   std::thread thread_;
 };
