@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # gRPC through the mesh (issue 5): a real gRPC client and server (Debian's python3-grpcio, raw
 # bytes messages) behind two braid-dp sidecars with mTLS; unary and server-streaming calls.
-# HTTP/2 is carried at L4 for now (ADR 0006), so this checks that it gets through intact, over
-# mutual TLS, with the permission enforced.
+# The HTTP/2 connection manager (ADR 0006) routes each call; this checks that they get through
+# intact, over mutual TLS, with the permission enforced (tests/integration/http2_test.sh has the
+# routing).
 #   BRAID_BIN: where the binaries are (default build/bin); run from the repository root.
 set -euo pipefail
 

@@ -4,12 +4,19 @@ with /usr/bin/python3: Debian's python3-grpcio is installed for the system inter
 
   grpc_app.py serve NAME PORT_FILE      service braid.test.Echo on 127.0.0.1 (any port, written to
                                         PORT_FILE): Unary(x) -> "NAME:x"; Stream(n) -> n messages
-                                        "NAME:0" … "NAME:n-1"
+                                        "NAME:0" … "NAME:n-1"; Unary("sleep:MS") answers after MS ms
   grpc_app.py call HOST:PORT            calls Unary("ping") and Stream("3") and prints the replies,
                                         one per line; exits non-zero on any gRPC error
+  grpc_app.py count HOST:PORT N [K=V]   N Unary calls (with metadata K: V) on one channel; prints
+                                        "NAME COUNT" per answering server, "error CODE COUNT" per
+                                        failure kind
+  grpc_app.py timed HOST:PORT MESSAGE   one Unary(MESSAGE) with a 5 s deadline; prints the reply or
+                                        the status code, then the seconds it took
 """
+import collections
 import os
 import sys
+import time
 from concurrent import futures
 
 import grpc
@@ -23,6 +30,8 @@ def identity(b):
 
 def serve(name, port_file):
     def unary(request, context):
+        if request.startswith(b"sleep:"):
+            time.sleep(int(request[6:]) / 1000.0)
         return name.encode() + b":" + request
 
     def stream(request, context):
@@ -52,9 +61,39 @@ def call(target):
             print(reply.decode())
 
 
+def count(target, n, metadata):
+    tally = collections.Counter()
+    with grpc.insecure_channel(target) as channel:
+        unary = channel.unary_unary("/%s/Unary" % SERVICE, identity, identity)
+        for _ in range(n):
+            try:
+                tally[unary(b"x", timeout=5, metadata=metadata).decode().split(":")[0]] += 1
+            except grpc.RpcError as e:
+                tally["error %s" % e.code().name] += 1
+    for key, value in sorted(tally.items()):
+        print(key, value)
+
+
+def timed(target, message):
+    with grpc.insecure_channel(target) as channel:
+        grpc.channel_ready_future(channel).result(timeout=5)
+        unary = channel.unary_unary("/%s/Unary" % SERVICE, identity, identity)
+        start = time.monotonic()
+        try:
+            out = unary(message.encode(), timeout=5).decode()
+        except grpc.RpcError as e:
+            out = e.code().name
+        print(out, "%.3f" % (time.monotonic() - start))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "count":
+        meta = [tuple(kv.split("=", 1)) for kv in sys.argv[4:]]
+        count(sys.argv[2], int(sys.argv[3]), meta)
+    elif sys.argv[1] == "timed":
+        timed(sys.argv[2], sys.argv[3])
     else:
         try:
             call(sys.argv[2])
