@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # HTTP features of the connection manager beyond routing (issue 5), end to end through two
 # sidecars with mTLS: WebSocket upgrades passed through as a tunnel, other upgrades refused;
-# RequestMirror copies to a shadow service.
+# RequestMirror copies to a shadow service; RingHash on a header keeps each user on one instance.
 #   BRAID_BIN: where the binaries are (default build/bin); run from the repository root.
 set -euo pipefail
 
@@ -85,6 +85,42 @@ others = [p for m, p, h, n in seen if p == '/not-mirrored']
 sys.exit(0 if gets == sorted(f'/mirrored/{i}' for i in range(1, 11)) and posts == [5000] and not others else 1)"
 }
 check "shadow got a copy of each mirrored request, body included, and nothing else" wait_for 5 mirrored
+
+# 4. MeshLoadBalancingStrategy RingHash on a header: with two backend instances, every request of
+# a user (x-user) lands on the same instance, and the users spread over both.
+start_app backend-b; backend_b_app=$app_port
+start_dp backend-b backend "$backend_b_app" "$(free_port)"
+check "backend-b ready" wait_ready "$backend_b_admin"
+ctl apply -f - >/dev/null <<'YAML'
+type: MeshLoadBalancingStrategy
+name: backend-by-user
+mesh: default
+spec:
+  targetRef: {kind: Mesh}
+  to:
+  - targetRef: {kind: MeshService, name: backend}
+    default:
+      loadBalancer: {type: RingHash}
+      hashPolicies:
+      - type: Header
+        header: {name: x-user}
+YAML
+ring_applied() { curl -s "$web_admin/config_dump" | grep -q 'x-user'; }
+check "the ring hash reached web's sidecar" wait_for 10 ring_applied
+both_instances() {
+  local seen=""
+  for _ in $(seq 20); do seen+=$(curl -s --max-time 2 "http://127.0.0.1:$web_out/")$'\n'; done
+  grep -qx backend <<<"$seen" && grep -qx backend-b <<<"$seen"
+}
+check "both instances serve requests without x-user" wait_for 10 both_instances
+sticky=0; declare -A owner=()
+for user in $(seq 20); do
+  answers=$(for _ in $(seq 5); do curl -s --max-time 2 -H "x-user: u$user" "http://127.0.0.1:$web_out/"; done | sort -u)
+  [ "$(wc -l <<<"$answers")" -eq 1 ] && sticky=$((sticky + 1))
+  owner[$answers]=1
+done
+check "each of 20 users stays on one instance over 5 requests ($sticky/20)" test "$sticky" -eq 20
+check "the users spread over both instances (${!owner[*]})" test "${#owner[@]}" -eq 2
 
 if [ "$failed" -ne 0 ]; then
   echo "$failed check(s) failed" >&2

@@ -32,4 +32,7 @@ int startConnect(const ResolvedAddress& address, UniqueFd& out);
 // The pending error of a socket (SO_ERROR), 0 when none.
 int socketError(int fd);
 
+// The IP address of a connected socket's peer ("127.0.0.1", "::1"), "" when it has none.
+std::string peerIp(int fd);
+
 }  // namespace braid::dataplane::network

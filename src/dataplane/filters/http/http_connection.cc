@@ -10,7 +10,9 @@
 #include "dataplane/filters/http/header_rules.h"
 #include "dataplane/filters/http/local_reply.h"
 #include "dataplane/filters/http/redirect_location.h"
+#include "dataplane/filters/http/request_hash.h"
 #include "dataplane/http/route_matcher.h"
+#include "dataplane/network/socket_ops.h"
 #include "dataplane/upstream/outlier_detector.h"
 
 namespace braid::dataplane::hcm {
@@ -52,6 +54,7 @@ HttpConnection::HttpConnection(event_base* base, network::UniqueFd downstream,
       config_(std::move(config)),
       worker_(worker),
       owner_(owner),
+      sourceIp_(network::peerIp(downstream.get())),
       downstream_(base, std::move(downstream), *this),
       routeTimer_(base,
                   [this] {
@@ -371,6 +374,10 @@ void HttpConnection::onRequestHead() {
   }
   balancer_ = balancer->second.get();
   cluster_ = balancer_->cluster().counters;
+  if (balancer_->hashing()) {
+    hash_ =
+        requestHash(target.config->hashPolicies, {request_.headers, request_.target, sourceIp_});
+  }
   increment(cluster_->upstreamRqActive);
 
   http1::MessageHead up;
@@ -481,7 +488,7 @@ void HttpConnection::flushUpstream() {
 
 void HttpConnection::startTry() {
   if (dead_ || !inRequest_) return;
-  int index = balancer_->pick(tried_);
+  int index = balancer_->pick(tried_, hash_);
   if (index < 0) {
     if (tried_.empty()) increment(cluster_->noHealthyEndpoint);
     answer(503, "no healthy upstream", !requestDone_);
@@ -920,6 +927,7 @@ void HttpConnection::endRequest() {
   tryReused_ = false;
   staleRetried_ = false;
   tried_.clear();
+  hash_.reset();
   route_ = nullptr;
   balancer_ = nullptr;
   inRequest_ = false;

@@ -127,6 +127,8 @@ class HttpConnection final : private network::StreamSocket::Handler,
   std::shared_ptr<WorkerConfig> config_;
   WorkerHttp& worker_;
   Owner& owner_;
+  // The caller's IP, for hashPolicies of type Connection (read before downstream_ takes the fd).
+  std::string sourceIp_;
   network::StreamSocket downstream_;
   http1::Parser parser_{http1::Parser::Kind::kRequest};
   evbuffer* in_ = nullptr;       // downstream bytes not parsed yet
@@ -174,6 +176,7 @@ class HttpConnection final : private network::StreamSocket::Handler,
   bool tryReused_ = false;     // the current try runs on a pooled connection
   bool staleRetried_ = false;  // sent again once after a pooled connection turned out closed
   std::vector<int> tried_;
+  std::optional<uint64_t> hash_;  // the request's key for a RingHash / Maglev cluster
   std::unique_ptr<UpstreamConnection> upstream_;
   std::optional<http1::Parser> response_;
   // Set when the connection goes on as an L4 proxy (HTTP/2 prior knowledge).

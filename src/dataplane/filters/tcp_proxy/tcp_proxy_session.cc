@@ -13,6 +13,7 @@
 #include "dataplane/filters/tcp_proxy/deny_response.h"
 #include "dataplane/filters/tcp_proxy/permissions.h"
 #include "dataplane/filters/tcp_proxy/upstream_tls.h"
+#include "dataplane/network/socket_ops.h"
 #include "dataplane/tls/tls_contexts.h"
 #include "dataplane/upstream/outlier_detector.h"
 
@@ -48,16 +49,9 @@ void increment(std::atomic<uint64_t>& counter) { counter.fetch_add(1, std::memor
 // The ring-hash key of a TCP connection: its source IP (the port changes per connection). HTTP
 // hash policies (header, cookie, query) cannot apply to bytes: a TCP proxy always uses this.
 std::optional<uint64_t> sourceIpHash(int fd) {
-  sockaddr_storage peer{};
-  socklen_t length = sizeof(peer);
-  if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) return std::nullopt;
-  char text[INET6_ADDRSTRLEN] = {};
-  const void* ip =
-      peer.ss_family == AF_INET6
-          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr)
-          : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&peer)->sin_addr);
-  if (inet_ntop(peer.ss_family, ip, text, sizeof(text)) == nullptr) return std::nullopt;
-  return upstream::hashKey(text);
+  std::string ip = network::peerIp(fd);
+  if (ip.empty()) return std::nullopt;
+  return upstream::hashKey(ip);
 }
 
 int64_t cachedNowUs(event_base* base) {
