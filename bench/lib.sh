@@ -55,14 +55,15 @@ start_dp() {
   die "braid-dp $1 did not become ready"
 }
 # The mesh path's two sidecars: app (inbound $app_in → the app on $app_port) and web (outbound
-# $web_out → app). Sets app_dp_pid, app_admin, web_dp_pid, web_admin.
+# $web_out → app), both inbounds of protocol $mesh_protocol (default tcp). Sets app_dp_pid,
+# app_admin, web_dp_pid, web_admin.
 start_mesh_path() {
   printf '%s\n' "type: Dataplane" "mesh: default" "name: app" "networking:" \
     "  address: 127.0.0.1" "  inbound:" "  - port: $app_in" "    servicePort: $app_port" \
-    "    tags: {braid.io/service: app, braid.io/protocol: tcp}" >"$work/app.yaml"
+    "    tags: {braid.io/service: app, braid.io/protocol: ${mesh_protocol:-tcp}}" >"$work/app.yaml"
   printf '%s\n' "type: Dataplane" "mesh: default" "name: web" "networking:" \
     "  address: 127.0.0.1" "  inbound:" "  - port: $web_in" "    servicePort: $app_port" \
-    "    tags: {braid.io/service: web, braid.io/protocol: tcp}" "  outbound:" \
+    "    tags: {braid.io/service: web, braid.io/protocol: ${mesh_protocol:-tcp}}" "  outbound:" \
     "  - port: $web_out" "    tags: {braid.io/service: app}" >"$work/web.yaml"
   start_dp app "$work/app.yaml"
   app_dp_pid=$dp_pid app_admin=$dp_admin
