@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # L7 traffic end to end (issue 5): real braid-cp, braid-dp sidecars with mTLS, python apps, curl.
 # MeshHTTPRoute weighted split and header match, MeshRetry against a flaky backend, MeshTimeout's
-# request timeout against a slow one.
+# request timeout against a slow one; per-route stats and latency histograms on /stats/prometheus.
 #   BRAID_BIN: where the binaries are (default build/bin); run from the repository root.
 set -euo pipefail
 
@@ -145,6 +145,57 @@ out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 5 "http://
 echo "   slow request: $out"
 check "a slow backend gives 504 (got '$out')" test "${out%% *}" = 504
 check "... at 500 ms ± 10 %" python3 -c "import sys; t=float('${out##* }'); sys.exit(0 if 0.45 <= t <= 0.55 else 1)"
+
+# 5. /stats/prometheus: the requests of one route are counted on it (status class, latency
+# histogram with cumulative buckets), on its listener and on the cluster's tries.
+curl -s "$web_admin/stats/prometheus" >"$tmp/stats-before"
+sent=30
+for _ in $(seq $sent); do
+  curl -s -o /dev/null --max-time 2 -H 'x-canary: yes' "http://127.0.0.1:$web_out/" || true
+done
+route_counted() {
+  curl -s "$web_admin/stats/prometheus" >"$tmp/stats-after"
+  python3 - "$tmp/stats-before" "$tmp/stats-after" "$sent" >"$tmp/stats-check" 2>&1 <<'PY'
+import re, sys
+def scrape(path):
+    series = []
+    for line in open(path):
+        m = re.match(r'^(\w+)(?:\{(.*)\})? (\S+)$', line.strip())
+        if m: series.append((m.group(1), m.group(2) or "", float(m.group(3))))
+    return series
+before = {(n, l): v for n, l, v in scrape(sys.argv[1])}
+after = scrape(sys.argv[2])
+sent = int(sys.argv[3])
+delta = lambda n, l, v: v - before.get((n, l), 0)
+counts = {l: delta(n, l, v) for n, l, v in after if n == "braid_dp_route_rq_time_ms_count"}
+hit = [l for l, d in counts.items() if d == sent]
+assert len(hit) == 1 and all(d == 0 for l, d in counts.items() if l != hit[0]), counts
+labels = hit[0]
+print("route:", labels)
+ok2xx = [delta(n, l, v) for n, l, v in after if n == "braid_dp_route_rq_2xx_total" and l == labels]
+assert ok2xx == [sent], ok2xx
+buckets = [(l, v) for n, l, v in after
+           if n == "braid_dp_route_rq_time_ms_bucket" and l.startswith(labels + ",le=")]
+values = [v for _, v in buckets]
+assert len(values) == 20 and values == sorted(values), buckets
+total = [v for n, l, v in after if n == "braid_dp_route_rq_time_ms_count" and l == labels][0]
+assert buckets[-1][0].endswith('le="+Inf"') and values[-1] == total, (buckets[-1], total)
+listener = re.match(r'listener="([^"]*)"', labels).group(1)
+down = [delta(n, l, v) for n, l, v in after
+        if n == "braid_dp_listener_downstream_rq_time_ms_count" and l == 'listener="%s"' % listener]
+assert down == [sent], down
+tries = [delta(n, l, v) for n, l, v in after if n == "braid_dp_cluster_upstream_rq_time_ms_count"]
+assert sent in tries, tries
+# Sections 3 and 4 retried on a route and timed out on one.
+retries = sum(v for n, l, v in after if n == "braid_dp_route_rq_retry_total")
+timeouts = sum(v for n, l, v in after if n == "braid_dp_route_rq_timeout_total")
+assert retries > 0 and timeouts >= 1, (retries, timeouts)
+print("ok; route retries %d, route timeouts %d" % (retries, timeouts))
+PY
+}
+check "route stats: $sent requests counted on one route, its histogram cumulative" \
+  wait_for 5 route_counted
+sed 's/^/   /' "$tmp/stats-check"
 
 if [ "$failed" -ne 0 ]; then
   echo "$failed check(s) failed" >&2
