@@ -1,0 +1,404 @@
+// The HTTP/2 connection manager end to end: real sockets on 127.0.0.1 through a WorkerPool whose
+// snapshot has a grpc listener with a route table; an h2c client (H2ClientSession over a blocking
+// socket) in front and small h2c backends (H2ServerSession, one thread per connection) behind.
+// Also gRPC's local-reply mapping.
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "dataplane/filters/http/header_rules.h"
+#include "dataplane/filters/http2/h2_local_reply.h"
+#include "dataplane/http2/h2_client_session.h"
+#include "dataplane/http2/h2_server_session.h"
+#include "dataplane/server/worker_pool.h"
+#include "dataplane/stats/stats.h"
+#include "test_support.h"
+
+namespace braid::dataplane {
+namespace {
+
+using namespace test_support;  // NOLINT: the test helpers
+using braid::http::Headers;
+using hcm::headerValue;
+
+const bool kSigpipeIgnored = [] {
+  signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+
+// Reads what is there (up to 64 KiB), waiting at most `ms`: "" on timeout, nullopt on EOF/error.
+std::optional<std::string> readSome(int fd, int ms) {
+  pollfd p{fd, POLLIN, 0};
+  if (poll(&p, 1, ms) <= 0) return std::string();
+  char buf[65536];
+  ssize_t n = ::read(fd, buf, sizeof(buf));
+  if (n <= 0) return std::nullopt;
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// ---- an h2c backend: each request is answered by its :path ----
+//   /slow         after 1 s
+//   /status/503   503, no body
+//   /refuse-once  the first such stream is refused (RST_STREAM REFUSED_STREAM), later ones answered
+//   /big          2 MiB of body in 16 KiB pieces
+//   anything else 200, body "NAME:PATH body=N" (N request-body bytes); gRPC requests get
+//                 grpc-status 0 in trailers
+class H2Backend {
+ public:
+  explicit H2Backend(std::string name) : name_(std::move(name)) {
+    port_ = freePort();
+    listenFd_ = listenOn(port_, 64);
+    thread_ = std::thread([this] { acceptLoop(); });
+  }
+  ~H2Backend() {
+    stop_ = true;
+    ::shutdown(listenFd_, SHUT_RDWR);
+    ::close(listenFd_);
+    thread_.join();
+    for (auto& t : connections_) t.join();
+  }
+  uint16_t port() const { return port_; }
+  int connectionsAccepted() const { return accepted_.load(); }
+  int requests() const { return requests_.load(); }
+  Headers lastRequest() {
+    std::lock_guard lock(mutex_);
+    return last_;
+  }
+
+ private:
+  struct Connection : http2::H2ServerSession::Handler {
+    H2Backend& backend;
+    http2::H2ServerSession session{*this};
+    struct Stream {
+      Headers headers;
+      size_t bodyBytes = 0;
+      std::chrono::steady_clock::time_point due{};
+      bool ready = false;
+    };
+    std::map<int32_t, Stream> streams;
+    explicit Connection(H2Backend& b) : backend(b) {}
+
+    void onRequestHeaders(int32_t id, Headers&& headers, bool endStream) override {
+      backend.requests_++;
+      {
+        std::lock_guard lock(backend.mutex_);
+        backend.last_ = headers;
+      }
+      if (headerValue(headers, ":path") == "/refuse-once" && !backend.refused_.exchange(true)) {
+        session.resetStream(id, http2::h2_error::kRefusedStream);
+        return;
+      }
+      streams[id].headers = std::move(headers);
+      if (endStream) schedule(id);
+    }
+    void onRequestData(int32_t id, std::string_view data, bool endStream) override {
+      session.consumed(id, data.size());
+      auto it = streams.find(id);
+      if (it == streams.end()) return;
+      it->second.bodyBytes += data.size();
+      if (endStream) schedule(id);
+    }
+    void onRequestTrailers(int32_t id, Headers&&) override { schedule(id); }
+    void onStreamReset(int32_t id, uint32_t) override { streams.erase(id); }
+    void onStreamClosed(int32_t id, uint32_t) override { streams.erase(id); }
+    void schedule(int32_t id) {
+      Stream& s = streams[id];
+      s.ready = true;
+      s.due = std::chrono::steady_clock::now() +
+              (headerValue(s.headers, ":path") == "/slow" ? 1000ms : 0ms);
+    }
+    void answerDue() {
+      auto now = std::chrono::steady_clock::now();
+      for (auto& [id, s] : streams) {
+        if (!s.ready || s.due > now) continue;
+        s.ready = false;
+        std::string path(headerValue(s.headers, ":path"));
+        const bool grpc = dataplane::h2::isGrpcRequest(s.headers);
+        if (path == "/status/503") {
+          session.submitResponse(id, 503, {}, true);
+          continue;
+        }
+        Headers head{{"x-backend", backend.name_}};
+        if (grpc) head.emplace_back("content-type", "application/grpc");
+        session.submitResponse(id, 200, head, false);
+        if (path == "/big") {
+          std::string piece(16384, 'b');
+          for (int i = 0; i < 128; ++i) session.sendData(id, piece, i == 127);
+          continue;
+        }
+        std::string body = backend.name_ + ":" + path + " body=" + std::to_string(s.bodyBytes);
+        if (grpc) {
+          session.sendData(id, body, false);
+          session.submitTrailers(id, {{"grpc-status", "0"}});
+        } else {
+          session.sendData(id, body, true);
+        }
+      }
+    }
+  };
+
+  void acceptLoop() {
+    while (!stop_) {
+      int fd = ::accept(listenFd_, nullptr, nullptr);
+      if (fd < 0) return;
+      accepted_++;
+      connections_.emplace_back([this, fd] { serve(fd); });
+    }
+  }
+  void serve(int fd) {
+    Connection c(*this);
+    while (!stop_) {
+      std::string out;
+      c.answerDue();
+      c.session.pendingOutput(out);
+      if (!out.empty() && !sendAll(fd, out)) break;
+      auto in = readSome(fd, 10);
+      if (!in) break;
+      if (!in->empty() && !c.session.receive(*in)) break;
+    }
+    ::close(fd);
+  }
+
+  std::string name_;
+  uint16_t port_ = 0;
+  int listenFd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> refused_{false};
+  std::atomic<int> accepted_{0};
+  std::atomic<int> requests_{0};
+  std::mutex mutex_;
+  Headers last_;
+  std::thread thread_;
+  std::vector<std::thread> connections_;
+};
+
+// ---- an h2c client with prior knowledge over a blocking socket ----
+struct H2Result {
+  int status = 0;
+  Headers headers;
+  std::string body;
+  Headers trailers;
+  bool closed = false;
+  uint32_t error = 0;
+};
+
+class H2Client : http2::H2ClientSession::Handler {
+ public:
+  explicit H2Client(uint16_t port) : fd_(connectTo(port)) {}
+  ~H2Client() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool connected() const { return fd_ >= 0; }
+
+  int32_t start(const std::string& path, Headers extra = {}, const std::string& body = "") {
+    Headers h{{":method", body.empty() ? "GET" : "POST"},
+              {":scheme", "http"},
+              {":authority", "backend"},
+              {":path", path}};
+    h.insert(h.end(), extra.begin(), extra.end());
+    int32_t id = session_.submitRequest(h, body.empty());
+    if (id > 0 && !body.empty()) session_.sendData(id, body, true);
+    results_[id];
+    return id;
+  }
+  // Runs the connection until every started stream closed (or `limit` passed).
+  bool run(std::chrono::milliseconds limit = 5000ms) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::string out;
+      session_.pendingOutput(out);
+      if (!out.empty() && !sendAll(fd_, out)) return false;
+      bool all = true;
+      for (auto& [id, r] : results_) all = all && r.closed;
+      if (all) return true;
+      auto in = readSome(fd_, 10);
+      if (!in) return false;
+      if (!in->empty() && !session_.receive(*in)) return false;
+    }
+    return false;
+  }
+  H2Result& result(int32_t id) { return results_[id]; }
+
+ private:
+  void onResponseHeaders(int32_t id, Headers&& headers, bool) override {
+    results_[id].status = std::atoi(std::string(headerValue(headers, ":status")).c_str());
+    results_[id].headers = std::move(headers);
+  }
+  void onResponseData(int32_t id, std::string_view data, bool) override {
+    results_[id].body.append(data);
+    session_.consumed(id, data.size());
+  }
+  void onResponseTrailers(int32_t id, Headers&& trailers) override {
+    results_[id].trailers = std::move(trailers);
+  }
+  void onStreamReset(int32_t, uint32_t) override {}
+  void onStreamClosed(int32_t id, uint32_t error) override {
+    results_[id].closed = true;
+    results_[id].error = error;
+  }
+  void onGoAway(int32_t, uint32_t) override {}
+
+  int fd_;
+  http2::H2ClientSession session_{*this};
+  std::map<int32_t, H2Result> results_;
+};
+
+Route catchAll(std::vector<WeightedCluster> clusters) {
+  Route route;
+  route.name = "default";
+  route.match.path = RouteMatch::Path::kPrefix;
+  route.match.pathValue = "/";
+  route.action.clusters = std::move(clusters);
+  for (const auto& cluster : route.action.clusters) route.action.totalWeight += cluster.weight;
+  return route;
+}
+
+class H2ProxyTest : public ::testing::Test {
+ protected:
+  void apply(std::vector<Route> routes, std::vector<ClusterConfig> clusters) {
+    if (port_ == 0) port_ = freePort();
+    ListenerConfig listener = makeListener("outbound:echo", port_, "echo");
+    listener.protocol = "grpc";
+    listener.http = HttpConnectionManagerConfig{};
+    listener.http->statPrefix = "echo";
+    listener.http->routes.routes = std::move(routes);
+    ASSERT_EQ(pool_.apply(makeSnapshot(std::to_string(++version_), {listener}, clusters)), "");
+  }
+
+  Stats stats_;
+  WorkerPool pool_{2, stats_};
+  uint16_t port_ = 0;
+  int version_ = 0;
+};
+
+const Headers kGrpc{{"content-type", "application/grpc"}, {"te", "trailers"}};
+
+TEST_F(H2ProxyTest, StreamsAreRoutedAndMultiplexedOnOneUpstreamConnection) {
+  H2Backend v1("v1");
+  H2Backend v2("v2");
+  Route canary = catchAll({{"v2", 1}});
+  canary.match.headers.push_back({"x-version", HeaderMatcher::Kind::kExact, "v2", {}});
+  canary.requestHeaders.set.push_back({"x-routed", "canary"});
+  apply({canary, catchAll({{"v1", 1}})},
+        {makeCluster("echo", {v1.port()}), makeCluster("v1", {v1.port()}),
+         makeCluster("v2", {v2.port()})});
+  H2Client client(port_);
+  ASSERT_TRUE(client.connected());
+  std::vector<int32_t> plain;
+  std::vector<int32_t> tagged;
+  for (int i = 0; i < 20; ++i) {
+    plain.push_back(client.start("/a/../call", kGrpc, "hello"));
+    Headers h = kGrpc;
+    h.emplace_back("x-version", "v2");
+    tagged.push_back(client.start("/call", h));
+  }
+  ASSERT_TRUE(client.run());
+  for (int32_t id : plain) {
+    H2Result& r = client.result(id);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "v1:/call body=5");  // the path normalised, the body passed
+    EXPECT_EQ(headerValue(r.trailers, "grpc-status"), "0");
+  }
+  for (int32_t id : tagged) EXPECT_EQ(client.result(id).body, "v2:/call body=0");
+  // 20 concurrent streams per version, each version's on one HTTP/2 connection.
+  EXPECT_EQ(v1.connectionsAccepted(), 1);
+  EXPECT_EQ(v2.connectionsAccepted(), 1);
+  Headers seen = v2.lastRequest();
+  EXPECT_EQ(headerValue(seen, "x-routed"), "canary");
+  EXPECT_EQ(headerValue(seen, "te"), "trailers");
+  EXPECT_FALSE(headerValue(seen, "x-request-id").empty());
+  EXPECT_TRUE(waitFor([&] { return stats_.cluster("v1")->upstreamRq2xx.load() == 20; }));
+  EXPECT_EQ(stats_.listener("outbound:echo")->downstreamRq2xx.load(), 40u);
+}
+
+TEST_F(H2ProxyTest, LocalRepliesToGrpcAreTrailersOnlyWithTheMappedStatus) {
+  Route only = catchAll({{"echo", 1}});
+  only.match.pathValue = "/known";
+  apply({only}, {makeCluster("echo", {freePort()})});  // nothing listens there
+  H2Client client(port_);
+  int32_t noRoute = client.start("/unknown", kGrpc);
+  int32_t noRouteHttp = client.start("/unknown");
+  int32_t unreachable = client.start("/known", kGrpc);
+  ASSERT_TRUE(client.run());
+  EXPECT_EQ(client.result(noRoute).status, 200);
+  EXPECT_EQ(headerValue(client.result(noRoute).headers, "grpc-status"), "12");  // UNIMPLEMENTED
+  EXPECT_EQ(client.result(noRoute).body, "");
+  EXPECT_EQ(client.result(noRouteHttp).status, 404);
+  EXPECT_EQ(client.result(noRouteHttp).body, "no route");
+  EXPECT_EQ(headerValue(client.result(unreachable).headers, "grpc-status"), "14");  // UNAVAILABLE
+}
+
+TEST_F(H2ProxyTest, RouteTimeoutIsDeadlineExceededForGrpcAnd504Otherwise) {
+  H2Backend slow("slow");
+  Route route = catchAll({{"echo", 1}});
+  route.action.timeout = 300ms;
+  apply({route}, {makeCluster("echo", {slow.port()})});
+  H2Client client(port_);
+  auto start = std::chrono::steady_clock::now();
+  int32_t grpc = client.start("/slow", kGrpc);
+  int32_t http = client.start("/slow");
+  ASSERT_TRUE(client.run());
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - start)
+                     .count();
+  EXPECT_EQ(headerValue(client.result(grpc).headers, "grpc-status"), "4");
+  EXPECT_EQ(client.result(http).status, 504);
+  EXPECT_NEAR(static_cast<double>(elapsed), 300.0, 60.0);
+  EXPECT_TRUE(waitFor([&] { return stats_.cluster("echo")->upstreamRqTimeout.load() == 2; }));
+}
+
+TEST_F(H2ProxyTest, RefusedStreamsAreSentAgainAndRetriesFollowTheirPolicy) {
+  H2Backend backend("b");
+  Route route = catchAll({{"echo", 1}});
+  route.action.retry.enabled = true;
+  route.action.retry.numRetries = 2;
+  route.action.retry.retryOn = RetryPolicy::k5xx;
+  apply({route}, {makeCluster("echo", {backend.port()})});
+  H2Client client(port_);
+  int32_t refused = client.start("/refuse-once", kGrpc, "payload");
+  int32_t failing = client.start("/status/503");
+  ASSERT_TRUE(client.run());
+  EXPECT_EQ(client.result(refused).body, "b:/refuse-once body=7");  // sent again, body and all
+  EXPECT_EQ(client.result(failing).status, 503);  // out of retries: the last answer's status
+  EXPECT_EQ(stats_.cluster("echo")->upstreamRqRetry.load(), 2u);  // the 503's, not the refusal
+  EXPECT_EQ(backend.requests(), 2 + 3);
+}
+
+TEST_F(H2ProxyTest, LargeResponsesStreamThroughTheWindows) {
+  H2Backend backend("b");
+  apply({catchAll({{"echo", 1}})}, {makeCluster("echo", {backend.port()})});
+  H2Client client(port_);
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(client.start("/big"));
+  int32_t upload = client.start("/up", {}, pattern(1 << 20));
+  ASSERT_TRUE(client.run(10000ms));
+  for (int32_t id : ids) EXPECT_EQ(client.result(id).body.size(), 2u << 20);
+  EXPECT_EQ(client.result(upload).body, "b:/up body=1048576");
+}
+
+TEST(H2LocalReply, FollowsGrpcsHttpStatusTable) {
+  using h2::grpcStatusForHttp;
+  EXPECT_EQ(grpcStatusForHttp(400), 13);
+  EXPECT_EQ(grpcStatusForHttp(401), 16);
+  EXPECT_EQ(grpcStatusForHttp(403), 7);
+  EXPECT_EQ(grpcStatusForHttp(404), 12);
+  for (int status : {429, 502, 503, 504}) EXPECT_EQ(grpcStatusForHttp(status), 14);
+  EXPECT_EQ(grpcStatusForHttp(500), 2);
+  auto reply = h2::makeLocalReply(true, 504, "timed out 100%", true);
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(headerValue(reply.headers, "grpc-status"), "4");
+  EXPECT_EQ(headerValue(reply.headers, "grpc-message"), "timed out 100%25");
+  EXPECT_TRUE(reply.body.empty());
+  auto plain = h2::makeLocalReply(false, 503, "no healthy upstream", false);
+  EXPECT_EQ(plain.status, 503);
+  EXPECT_EQ(plain.body, "no healthy upstream");
+}
+
+}  // namespace
+}  // namespace braid::dataplane
