@@ -71,6 +71,7 @@ H2StreamRequest::H2StreamRequest(const H2RequestContext& context, int32_t stream
 
 H2StreamRequest::~H2StreamRequest() {
   dropTry();
+  stats_.end();
   if (cluster_) {
     decrement(cluster_->upstreamRqActive);
     if (countedRetry_) decrement(cluster_->upstreamRqRetryActive);
@@ -82,6 +83,7 @@ H2StreamRequest::~H2StreamRequest() {
 void H2StreamRequest::onHeaders(braid::http::Headers&& headers, bool endStream) {
   request_ = std::move(headers);
   requestDone_ = endStream;
+  stats_.begin(*context_.listener->counters);
   method_ = std::string(hcm::headerValue(request_, ":method"));
   grpc_ = isGrpcRequest(request_);
   route(endStream);
@@ -99,6 +101,7 @@ void H2StreamRequest::route(bool endStream) {
   http::RequestView view{method_, path, host, request_};
   std::string normalized;
   route_ = http::matchRoute(context_.listener->config->http->routes, view, normalized);
+  stats_.routed(context_.listener->countersOf(route_));
   if (route_ == nullptr) {
     answer(404, "no route");
     return;
@@ -191,10 +194,9 @@ void H2StreamRequest::onTrailers(braid::http::Headers&& trailers) {
 }
 
 void H2StreamRequest::onDownstreamReset() {
-  finished_ = true;
-  routeTimer_.cancel();
   backoffTimer_.cancel();
   dropTry();
+  complete();
 }
 
 void H2StreamRequest::onResponseDrained() {
@@ -247,6 +249,7 @@ void H2StreamRequest::openStream(H2UpstreamConnection& connection) {
   }
   upstreamId_ = id;
   firstTry_ = false;
+  stats_.trySent(*cluster_);
   if (!endNow) {
     if (!body.empty() || (requestDone_ && !requestTrailers_)) {
       connection.sendData(id, body, requestDone_ && !requestTrailers_);
@@ -302,10 +305,7 @@ void H2StreamRequest::onResponseHeaders(braid::http::Headers&& headers, bool end
   responseStarted_ = true;
   countDownstream(status);
   sink_.respond(streamId_, status, out, endStream);
-  if (endStream) {
-    finished_ = true;
-    routeTimer_.cancel();
-  }
+  if (endStream) complete();
 }
 
 void H2StreamRequest::onResponseData(std::string_view data, bool endStream) {
@@ -316,17 +316,13 @@ void H2StreamRequest::onResponseData(std::string_view data, bool endStream) {
   sink_.sendData(streamId_, data, endStream);
   unconsumedResponse_ += data.size();
   onResponseDrained();
-  if (endStream) {
-    finished_ = true;
-    routeTimer_.cancel();
-  }
+  if (endStream) complete();
 }
 
 void H2StreamRequest::onResponseTrailers(braid::http::Headers&& trailers) {
   if (finished_ || !responseStarted_) return;
   sink_.sendTrailers(streamId_, trailers);
-  finished_ = true;
-  routeTimer_.cancel();
+  complete();
 }
 
 void H2StreamRequest::onStreamClosed(uint32_t errorCode) {
@@ -340,8 +336,7 @@ void H2StreamRequest::onStreamClosed(uint32_t errorCode) {
   if (finished_) return;
   if (responseStarted_) {
     // Cut short after the head went downstream: the app's stream is reset, as Envoy does.
-    finished_ = true;
-    routeTimer_.cancel();
+    complete();
     sink_.resetStream(streamId_, http2::h2_error::kInternalError);
     return;
   }
@@ -375,6 +370,7 @@ void H2StreamRequest::retryOrFail(TryFailure failure, int status, bool refused) 
   if (canRetry(failure, status, refused)) {
     ++retries_;
     increment(cluster_->upstreamRqRetry);
+    stats_.retried();
     if (!countedRetry_) {
       countedRetry_ = true;
       increment(cluster_->upstreamRqRetryActive);
@@ -391,6 +387,7 @@ void H2StreamRequest::retryOrFail(TryFailure failure, int status, bool refused) 
       return;
     case TryFailure::kTimeout:
       increment(cluster_->upstreamRqTimeout);
+      stats_.timedOut();
       answer(504, "upstream request timeout", true);
       return;
     case TryFailure::kStatus:
@@ -402,12 +399,13 @@ void H2StreamRequest::retryOrFail(TryFailure failure, int status, bool refused) 
 void H2StreamRequest::onRouteTimeout() {
   if (finished_) return;
   increment(cluster_->upstreamRqTimeout);
+  stats_.timedOut();
   if (connection_ != nullptr) report(upstream::UpstreamResult::kLocalOriginFailure);
   if (responseStarted_) {
     // Too late for a 504. A gRPC stream still ends with a status its client understands; any
     // other response is cut short.
-    finished_ = true;
     dropTry();
+    complete();
     if (!grpc_ || !sink_.sendTrailers(
                       streamId_, {{"grpc-status", std::to_string(grpc_status::kDeadlineExceeded)},
                                   {"grpc-message", "upstream request timeout"}})) {
@@ -420,6 +418,7 @@ void H2StreamRequest::onRouteTimeout() {
 
 void H2StreamRequest::dropTry() {
   tryTimer_.cancel();
+  stats_.tryEnded();
   if (connection_ != nullptr) {
     if (waiting_) {
       connection_->cancelWait(*this);
@@ -440,8 +439,6 @@ void H2StreamRequest::dropTry() {
 void H2StreamRequest::answer(int status, std::string_view message, bool timeout,
                              const braid::http::Headers& extra) {
   if (finished_) return;
-  finished_ = true;
-  routeTimer_.cancel();
   backoffTimer_.cancel();
   dropTry();
   if (!pending_.empty()) {
@@ -450,6 +447,7 @@ void H2StreamRequest::answer(int status, std::string_view message, bool timeout,
   }
   std::string().swap(replay_);
   if (responseStarted_) {
+    complete();
     sink_.resetStream(streamId_, http2::h2_error::kInternalError);
     return;
   }
@@ -459,6 +457,19 @@ void H2StreamRequest::answer(int status, std::string_view message, bool timeout,
   H2LocalReply reply = makeLocalReply(grpc_, status, message, timeout, extra);
   sink_.respond(streamId_, reply.status, reply.headers, reply.body.empty());
   if (!reply.body.empty()) sink_.sendData(streamId_, reply.body, true);
+  complete();
+}
+
+void H2StreamRequest::complete() {
+  // A response that ended before the request did (a server answering early, a bidi gRPC call
+  // ending): the upstream stream would wait for the rest of the request forever, holding a
+  // place on the shared connection. It is reset; what the app still sends is dropped.
+  if (!requestDone_) dropTry();
+  finished_ = true;
+  routeTimer_.cancel();
+  tryTimer_.cancel();
+  backoffTimer_.cancel();
+  stats_.end();
 }
 
 void H2StreamRequest::report(upstream::UpstreamResult result) {
@@ -467,6 +478,7 @@ void H2StreamRequest::report(upstream::UpstreamResult result) {
 }
 
 void H2StreamRequest::countDownstream(int status) {
+  stats_.responded(status);
   ListenerCounters& c = *context_.listener->counters;
   incrementClass(status, c.downstreamRq1xx, c.downstreamRq2xx, c.downstreamRq3xx, c.downstreamRq4xx,
                  c.downstreamRq5xx);

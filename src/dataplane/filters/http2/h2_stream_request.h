@@ -28,6 +28,7 @@
 #include "dataplane/filters/http/retry_state.h"
 #include "dataplane/filters/http2/h2_upstream_connection.h"
 #include "dataplane/server/worker_config.h"
+#include "dataplane/stats/request_stats.h"
 #include "dataplane/upstream/outlier_detector.h"
 
 namespace braid::dataplane::h2 {
@@ -98,6 +99,9 @@ class H2StreamRequest final : private H2StreamClient {
   void onRouteTimeout();
   // Leaves the current try's stream (reset if open) or its wait for a connection.
   void dropTry();
+  // The response is over (passed whole, answered locally, or cut short): timers stop, the
+  // request's time is recorded.
+  void complete();
   void answer(int status, std::string_view message, bool timeout = false,
               const braid::http::Headers& extra = {});
   void report(upstream::UpstreamResult result);
@@ -107,6 +111,7 @@ class H2StreamRequest final : private H2StreamClient {
 
   H2RequestContext context_;
   int32_t streamId_;
+  RequestStats stats_;  // route counters and latency histograms, as HTTP/1.1 records them
   ResponseSink& sink_;
   event::Timer routeTimer_;
   event::Timer tryTimer_;
