@@ -92,6 +92,8 @@ check "v1 gets 80% ± 3 (got $v1/500)" test "$v1" -ge 385 -a "$v1" -le 415
 check "v2 gets 20% ± 3 (got $v2/500)" test "$v2" -ge 85 -a "$v2" -le 115
 out=$(/usr/bin/python3 "$grpc_app" count "127.0.0.1:$client_out" 50 x-version=v2)
 check "every call with x-version: v2 went to v2 ($(tr '\n' ' ' <<<"$out"))" test "$out" = "echo-v2 50"
+routed=$(stat "$client_admin" 'braid_dp_route_rq_2xx_total{')
+check "per-route counters count the calls (route 2xx: $routed)" test "$routed" -ge 550
 
 # (c) MeshTimeout requestTimeout: a slow call ends with DEADLINE_EXCEEDED at the timeout.
 ctl apply -f - >/dev/null <<'YAML'

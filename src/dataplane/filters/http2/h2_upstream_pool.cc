@@ -24,8 +24,8 @@ H2UpstreamConnection* H2UpstreamPool::acquire(const upstream::ClusterRuntime& cl
   std::unique_ptr<H2UpstreamConnection> created;
   H2UpstreamConnection::Owner& owner = *this;
   try {
-    created = std::make_unique<H2UpstreamConnection>(base_, key, cluster, endpoint, config,
-                                                     limits_, owner);
+    created = std::make_unique<H2UpstreamConnection>(base_, key, cluster, endpoint, config, limits_,
+                                                     owner);
   } catch (const std::exception&) {
     return nullptr;
   }
