@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HTTP features of the connection manager beyond routing (issue 5), end to end through two
 # sidecars with mTLS: WebSocket upgrades passed through as a tunnel, other upgrades refused;
-# RequestMirror copies to a shadow service; RingHash on a header keeps each user on one instance.
+# RequestMirror copies to a shadow service; RingHash on a header keeps each user on one instance;
+# MeshTimeout streamIdleTimeout and maxStreamDuration.
 #   BRAID_BIN: where the binaries are (default build/bin); run from the repository root.
 set -euo pipefail
 
@@ -121,6 +122,39 @@ for user in $(seq 20); do
 done
 check "each of 20 users stays on one instance over 5 requests ($sticky/20)" test "$sticky" -eq 20
 check "the users spread over both instances (${!owner[*]})" test "${#owner[@]}" -eq 2
+
+# 5. MeshTimeout http.streamIdleTimeout: a backend silent for longer gets 408 at the idle timeout,
+# while a response whose bytes keep coming is not idle; maxStreamDuration cuts a response that
+# is still streaming when it is reached.
+ctl apply -f - >/dev/null <<'YAML'
+type: MeshTimeout
+name: backend-stream
+mesh: default
+spec:
+  targetRef: {kind: Mesh}
+  to:
+  - targetRef: {kind: MeshService, name: backend}
+    default:
+      http: {requestTimeout: 10s, streamIdleTimeout: 500ms, maxStreamDuration: 1500ms}
+YAML
+stream_applied() { curl -s "$web_admin/config_dump" | grep -q '"stream_idle_timeout_ms":500[,}]'; }
+check "the stream timeouts reached web's sidecar" wait_for 10 stream_applied
+out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 5 "http://127.0.0.1:$web_out/slow?ms=3000")
+echo "   silent backend: $out"
+check "a silent backend gives 408 (got '$out')" test "${out%% *}" = 408
+check "... at the 500 ms stream idle timeout ± 10 %" python3 -c "import sys; t=float('${out##* }'); sys.exit(0 if 0.45 <= t <= 0.6 else 1)"
+# 10,000 bytes at 10,000 B/s: one second of bytes that never pause for 500 ms.
+out=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' --max-time 5 "http://127.0.0.1:$web_out/bytes?n=10000&rate=10000")
+check "a steady 1 s response is not idle (got '$out')" test "$out" = "200 10000"
+start=$(now_ms)
+set +e
+size=$(curl -s -o /dev/null -w '%{size_download}' --max-time 5 "http://127.0.0.1:$web_out/bytes?n=40000&rate=10000")
+rc=$?
+set -e
+took=$(($(now_ms) - start))
+echo "   4 s response under a 1.5 s maxStreamDuration: curl rc $rc, $size bytes, ${took} ms"
+check "maxStreamDuration cuts a long response short (rc $rc, $size of 40000 bytes)" test "$rc" -ne 0 -a "$size" -lt 40000
+check "... at 1.5 s ± 10 % (took ${took} ms)" test "$took" -ge 1350 -a "$took" -le 1700
 
 if [ "$failed" -ne 0 ]; then
   echo "$failed check(s) failed" >&2

@@ -91,7 +91,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Content-Length", str(n))
             self.end_headers()
-            chunk = b"x" * 65536
+            # With a rate, pieces of 1/20 s keep the flow steady (no burst, no long pause).
+            chunk = b"x" * (max(1, min(65536, rate // 20)) if rate else 65536)
             sent = 0
             start = time.monotonic()
             while sent < n:

@@ -252,12 +252,23 @@ bool compileRetry(const policy_matching::MatchedPolicies& matched, const std::st
   return true;
 }
 
-uint32_t requestTimeoutMs(const policy_matching::MatchedPolicies& matched,
+// MeshTimeout http, per request.
+struct HttpTimeouts {
+  uint32_t requestMs = kDefaultRequestTimeoutMs;
+  uint32_t streamIdleMs = kDefaultStreamIdleTimeoutMs;
+  uint32_t maxStreamMs = 0;
+};
+
+HttpTimeouts httpTimeouts(const policy_matching::MatchedPolicies& matched,
                           const std::string& service) {
+  HttpTimeouts timeouts;
   const Json* conf = toConf(matched, "MeshTimeout", service);
-  if (!conf) return kDefaultRequestTimeoutMs;
-  return durationMs(fieldOr(*conf, "http", kEmptyObject), "requestTimeout",
-                    kDefaultRequestTimeoutMs);
+  if (!conf) return timeouts;
+  const Json& http = fieldOr(*conf, "http", kEmptyObject);
+  timeouts.requestMs = durationMs(http, "requestTimeout", kDefaultRequestTimeoutMs);
+  timeouts.streamIdleMs = durationMs(http, "streamIdleTimeout", kDefaultStreamIdleTimeoutMs);
+  timeouts.maxStreamMs = durationMs(http, "maxStreamDuration", 0);
+  return timeouts;
 }
 
 // Kuma's CompareMatch: negative when `a` goes first.
@@ -297,9 +308,11 @@ bool matchesEverything(const pb::RouteMatch& m) {
 }
 
 // Timeout and retries apply to forwarded routes only (a redirect is answered by the proxy).
-void finishAction(pb::Route& route, uint32_t timeoutMs, const pb::RetryPolicy* retry) {
+void finishAction(pb::Route& route, const HttpTimeouts& timeouts, const pb::RetryPolicy* retry) {
   if (!route.has_route()) return;
-  route.mutable_route()->set_timeout_ms(timeoutMs);
+  route.mutable_route()->set_timeout_ms(timeouts.requestMs);
+  route.mutable_route()->set_stream_idle_timeout_ms(timeouts.streamIdleMs);
+  route.mutable_route()->set_max_stream_duration_ms(timeouts.maxStreamMs);
   if (retry) *route.mutable_route()->mutable_retry() = *retry;
 }
 
@@ -315,7 +328,7 @@ bool usesHttpRouting(const policy_matching::MatchedPolicies& matched,
 
 pb::RouteTable compileHttpRoutes(const policy_matching::MatchedPolicies& matched,
                                  const OutboundRouting& outbound, std::vector<Tags>& clusters) {
-  uint32_t timeoutMs = requestTimeoutMs(matched, outbound.service);
+  const HttpTimeouts timeouts = httpTimeouts(matched, outbound.service);
   pb::RetryPolicy retry;
   const pb::RetryPolicy* retryPtr =
       compileRetry(matched, outbound.service, retry) ? &retry : nullptr;
@@ -337,7 +350,7 @@ pb::RouteTable compileHttpRoutes(const policy_matching::MatchedPolicies& matched
       compileBackends(fieldOr(def, "backendRefs", kEmptyArray), outbound, action, clusters);
       compileFilters(fieldOr(def, "filters", kEmptyArray), route, action, clusters);
       if (!route.has_redirect()) *route.mutable_route() = std::move(action);
-      finishAction(route, timeoutMs, retryPtr);
+      finishAction(route, timeouts, retryPtr);
       routes.push_back(std::move(route));
     }
   }
@@ -351,7 +364,7 @@ pb::RouteTable compileHttpRoutes(const policy_matching::MatchedPolicies& matched
     pb::WeightedCluster* c = route.mutable_route()->add_clusters();
     c->set_cluster(outbound.ownCluster);
     c->set_weight(1);
-    finishAction(route, timeoutMs, retryPtr);
+    finishAction(route, timeouts, retryPtr);
     routes.push_back(std::move(route));
   }
   pb::RouteTable table;

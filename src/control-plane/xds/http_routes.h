@@ -33,6 +33,8 @@ struct OutboundRouting {
 
 // Envoy's route timeout when MeshTimeout sets none (KUMA_FACTS: 15 s).
 inline constexpr uint32_t kDefaultRequestTimeoutMs = 15000;
+// MeshTimeout http.streamIdleTimeout when unset: Kuma's default outbound policy's 30 minutes.
+inline constexpr uint32_t kDefaultStreamIdleTimeoutMs = 30 * 60 * 1000;
 
 // True when the outbound gets an HTTP connection manager: an L7 protocol, unless only a
 // MeshTCPRoute (no MeshHTTPRoute) applies to it, which makes Kuma route it as TCP.

@@ -191,6 +191,8 @@ void compileAction(const pb::RouteAction& in, const std::map<std::string, Cluste
     out.mirrors.push_back({m.cluster(), m.per_million()});
   }
   out.timeout = std::chrono::milliseconds(in.timeout_ms());
+  out.streamIdleTimeout = std::chrono::milliseconds(in.stream_idle_timeout_ms());
+  out.maxStreamDuration = std::chrono::milliseconds(in.max_stream_duration_ms());
   if (in.has_retry()) compileRetry(in.retry(), where + " retry", out.retry, p);
 }
 

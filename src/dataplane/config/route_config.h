@@ -120,6 +120,10 @@ struct RouteAction {
   Rewrite rewrite;
   std::vector<Mirror> mirrors;
   std::chrono::milliseconds timeout{0};  // the whole request, retries included; 0 = none
+  // MeshTimeout http.streamIdleTimeout: no byte either way for this long ends the request.
+  std::chrono::milliseconds streamIdleTimeout{0};  // 0 = none
+  // MeshTimeout http.maxStreamDuration: the request's whole life, response included.
+  std::chrono::milliseconds maxStreamDuration{0};  // 0 = none
   RetryPolicy retry;
   bool operator==(const RouteAction&) const = default;
 };

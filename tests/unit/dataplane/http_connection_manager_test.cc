@@ -223,8 +223,10 @@ TEST_F(HttpProxyTest, LocalAnswers) {
   EXPECT_EQ(none.status, 503);
   EXPECT_EQ(none.body, "no healthy upstream");
   EXPECT_EQ(once(get("/nothing")).status, 404);
-  // Upgrades are refused plainly (not served yet).
-  EXPECT_EQ(once(get("/", "Connection: upgrade\r\nUpgrade: websocket\r\n")).status, 501);
+  // Only WebSocket upgrades are passed on (http_features_test.sh); other protocols are refused
+  // as Envoy refuses them, and CONNECT is not served.
+  EXPECT_EQ(once(get("/empty", "Connection: upgrade\r\nUpgrade: foo\r\n")).status, 403);
+  EXPECT_EQ(once("CONNECT svc:443 HTTP/1.1\r\nHost: svc:443\r\n\r\n").status, 501);
   EXPECT_EQ(v1.requests(), 0);
 }
 

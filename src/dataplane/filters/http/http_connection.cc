@@ -78,8 +78,18 @@ HttpConnection::HttpConnection(event_base* base, network::UniqueFd downstream,
                      dead_ = true;
                      finishIfDead();
                    }),
-      tunnelIdleTimer_(base, [this] {
-        dead_ = true;
+      tunnelIdleTimer_(base,
+                       [this] {
+                         dead_ = true;
+                         finishIfDead();
+                       }),
+      streamIdleTimer_(base,
+                       [this] {
+                         onStreamTimeout("stream timeout");
+                         finishIfDead();
+                       }),
+      maxStreamTimer_(base, [this] {
+        onStreamTimeout("max stream duration reached");
         finishIfDead();
       }) {
   in_ = evbuffer_new();
@@ -258,6 +268,7 @@ void HttpConnection::processInput() {
       case http1::Parser::Event::kBody: {
         std::string_view piece = parser_.body();
         if (!localAnswered_) {
+          noteStreamActivity();
           if (request_.chunked) {
             std::string framed;
             http1::appendChunk(piece, framed);
@@ -420,6 +431,8 @@ void HttpConnection::onRequestHead() {
     flushDownstream();
   }
   if (action.timeout.count() > 0) routeTimer_.schedule(action.timeout);
+  if (action.maxStreamDuration.count() > 0) maxStreamTimer_.schedule(action.maxStreamDuration);
+  noteStreamActivity();
   // The first try starts once the input at hand is parsed: a request whose body is malformed
   // in the same read never reaches the upstream (not even its head).
   startPending_ = true;
@@ -602,6 +615,7 @@ void HttpConnection::onUpstreamReadable(UpstreamConnection& connection) {
     finishIfDead();
     return;
   }
+  noteStreamActivity();
   for (int reads = 0; reads < kReadsPerEvent; ++reads) {
     size_t count = 0;
     auto io = connection.socket().readInto(upIn_, limits_.readSize, count);
@@ -864,6 +878,25 @@ void HttpConnection::onRouteTimeout() {
   if (!inRequest_) processInput();
 }
 
+void HttpConnection::noteStreamActivity() {
+  if (!inRequest_ || route_ == nullptr || route_->isRedirect) return;
+  const auto idle = route_->action.streamIdleTimeout;
+  if (idle.count() > 0) streamIdleTimer_.schedule(idle);
+}
+
+void HttpConnection::onStreamTimeout(std::string_view why) {
+  if (!inRequest_ || dead_) return;
+  if (responseStarted_) {
+    dead_ = true;  // the response is cut short: the caller sees the connection close
+    return;
+  }
+  if (upstream_) report(upstream::UpstreamResult::kLocalOriginFailure);
+  dropUpstream();
+  // Envoy answers both with 408 when no response has started.
+  answer(408, why, !requestDone_);
+  if (!inRequest_) processInput();
+}
+
 void HttpConnection::dropUpstream() {
   requestStats_.tryEnded();
   tryTimer_.cancel();
@@ -906,6 +939,8 @@ void HttpConnection::answer(int status, std::string_view body, bool close,
 void HttpConnection::endRequest() {
   requestStats_.end();
   routeTimer_.cancel();
+  streamIdleTimer_.cancel();
+  maxStreamTimer_.cancel();
   tryTimer_.cancel();
   backoffTimer_.cancel();
   startPending_ = false;

@@ -102,6 +102,8 @@ class HttpConnection final : private network::StreamSocket::Handler,
   void endRequest();
   void beginClose();
   void onRouteTimeout();
+  void onStreamTimeout(std::string_view why);
+  void noteStreamActivity();
   void dropUpstream();
   void flushDownstream();
   void flushUpstream();
@@ -138,7 +140,11 @@ class HttpConnection final : private network::StreamSocket::Handler,
   event::Timer tryTimer_;
   event::Timer backoffTimer_;
   event::Timer lingerTimer_;
-  event::Timer tunnelIdleTimer_;  // an upgraded connection with no bytes either way is closed
+  event::Timer tunnelIdleTimer_;
+  // MeshTimeout http.streamIdleTimeout (re-armed as the request's bytes move either way) and
+  // maxStreamDuration: 408 before the response starts, the connection cut after.
+  event::Timer streamIdleTimer_;
+  event::Timer maxStreamTimer_;  // an upgraded connection with no bytes either way is closed
   bool dead_ = false;
   bool closing_ = false;  // no more requests: flush, half-close, wait for the caller's close
   bool downstreamBlocked_ = false;

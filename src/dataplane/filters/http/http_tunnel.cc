@@ -33,6 +33,9 @@ void HttpConnection::enterTunnel() {
   responseStarted_ = true;
   routeTimer_.cancel();
   tryTimer_.cancel();
+  // The tunnel lives under idleTimeout, not the request's timeouts.
+  streamIdleTimer_.cancel();
+  maxStreamTimer_.cancel();
   response_.reset();
   // What followed the 101 from the upstream, and what the caller sent after its request, are
   // the tunnel's first bytes.
