@@ -67,8 +67,12 @@ struct alignas(64) ClusterCounters {
   // Cluster policies (docs/policies.md).
   std::atomic<uint64_t> upstreamCxOverflow{0};  // refused: MeshCircuitBreaker maxConnections
   std::atomic<uint64_t> upstreamRqOverflow{0};  // answered 503: MeshCircuitBreaker maxRequests
-  std::atomic<uint64_t> outlierEjections{0};    // endpoints ejected by outlier detection
-  std::atomic<uint64_t> idleTimeouts{0};        // TCP connections closed by MeshTimeout idleTimeout
+  // HTTP requests waiting for a new upstream connection (connect and TLS handshake), and those
+  // answered 503 because MeshCircuitBreaker maxPendingRequests were already waiting.
+  std::atomic<uint64_t> upstreamRqPendingActive{0};
+  std::atomic<uint64_t> upstreamRqPendingOverflow{0};
+  std::atomic<uint64_t> outlierEjections{0};  // endpoints ejected by outlier detection
+  std::atomic<uint64_t> idleTimeouts{0};      // TCP connections closed by MeshTimeout idleTimeout
   // HTTP, each try: from its request sent to its response complete or the try's failure.
   LatencyHistogram upstreamRqTime;
 };

@@ -275,6 +275,35 @@ TEST_F(HttpProxyTest, AnOverflowingCircuitBreakerAnswers503AtOnce) {
   EXPECT_EQ(once(get("/")).status, 200);  // room again
 }
 
+// MeshCircuitBreaker maxPendingRequests: while one request waits for a connection that cannot be
+// made yet (the upstream's accept queue is full, so its SYN goes unanswered), the next one is
+// answered 503 at once, and counted.
+TEST_F(HttpProxyTest, PendingRequestsOverTheLimitAnswer503AtOnce) {
+  const uint16_t port = freePort();
+  const int stuck = listenOn(port, 0);
+  ASSERT_GE(stuck, 0);
+  const int filler = connectTo(port);  // fills the accept queue: nobody accepts
+  ASSERT_GE(filler, 0);
+  ClusterConfig cluster = makeCluster("web", {port});
+  cluster.circuitBreaker.maxPendingRequests = 1;
+  apply({catchAll({{"web", 1}})}, {cluster});
+  auto& counters = *stats_.cluster("web");
+  Client first(port_);
+  ASSERT_TRUE(first.send(get("/")));
+  ASSERT_TRUE(waitFor([&] { return counters.upstreamRqPendingActive.load() == 1; }));
+  auto start = std::chrono::steady_clock::now();
+  auto second = once(get("/"));
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - start)
+                     .count();
+  EXPECT_EQ(second.status, 503);
+  EXPECT_EQ(second.body, "upstream overflow");
+  EXPECT_LT(elapsed, 200);
+  EXPECT_EQ(counters.upstreamRqPendingOverflow.load(), 1u);
+  close(filler);
+  close(stuck);
+}
+
 TEST_F(HttpProxyTest, SlowUpstreamGets504AtTheRouteTimeout) {
   Upstream slow("slow", [](const Request&, int) {
     Reply reply;

@@ -520,6 +520,17 @@ void HttpConnection::startTry() {
     sendOnConnection(*upstream_);
     return;
   }
+  // MeshCircuitBreaker maxPendingRequests: requests waiting for a connection of their own. Past
+  // the limit the caller is answered at once, as Envoy's pending overflow is.
+  const uint32_t maxPending = cluster.config->circuitBreaker.maxPendingRequests;
+  if (maxPending > 0 &&
+      cluster_->upstreamRqPendingActive.load(std::memory_order_relaxed) >= maxPending) {
+    increment(cluster_->upstreamRqPendingOverflow);
+    answer(503, "upstream overflow", !requestDone_);
+    return;
+  }
+  increment(cluster_->upstreamRqPendingActive);
+  pendingCounted_ = true;
   try {
     upstream_ = std::make_unique<UpstreamConnection>(
         base_, std::move(key), cluster, static_cast<size_t>(index), config_->runtime->tls.get());
@@ -564,6 +575,7 @@ void HttpConnection::report(upstream::UpstreamResult result) {
 }
 
 void HttpConnection::onUpstreamConnected(UpstreamConnection& connection) {
+  endPending();
   report(upstream::UpstreamResult::kConnectSuccess);
   sendOnConnection(connection);
   if (!inRequest_) {
@@ -576,6 +588,7 @@ void HttpConnection::onUpstreamConnected(UpstreamConnection& connection) {
 }
 
 void HttpConnection::onUpstreamConnectFailed(UpstreamConnection&) {
+  endPending();
   upstream_.reset();  // the connection's last action was this call
   retryOrFail(TryFailure::kConnectFailure);
   if (!inRequest_) processInput();
@@ -897,7 +910,14 @@ void HttpConnection::onStreamTimeout(std::string_view why) {
   if (!inRequest_) processInput();
 }
 
+void HttpConnection::endPending() {
+  if (!pendingCounted_) return;
+  pendingCounted_ = false;
+  decrement(cluster_->upstreamRqPendingActive);
+}
+
 void HttpConnection::dropUpstream() {
+  endPending();
   requestStats_.tryEnded();
   tryTimer_.cancel();
   backoffTimer_.cancel();
@@ -938,6 +958,7 @@ void HttpConnection::answer(int status, std::string_view body, bool close,
 
 void HttpConnection::endRequest() {
   requestStats_.end();
+  endPending();
   routeTimer_.cancel();
   streamIdleTimer_.cancel();
   maxStreamTimer_.cancel();

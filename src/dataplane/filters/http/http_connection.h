@@ -105,6 +105,7 @@ class HttpConnection final : private network::StreamSocket::Handler,
   void onStreamTimeout(std::string_view why);
   void noteStreamActivity();
   void dropUpstream();
+  void endPending();
   void flushDownstream();
   void flushUpstream();
   size_t upstreamBacklog() const;
@@ -179,8 +180,9 @@ class HttpConnection final : private network::StreamSocket::Handler,
   std::string mirrorCopy_;
   std::string replay_;  // head and body so far, while retries remain possible
   uint32_t retries_ = 0;
-  bool tryReused_ = false;     // the current try runs on a pooled connection
-  bool staleRetried_ = false;  // sent again once after a pooled connection turned out closed
+  bool tryReused_ = false;       // the current try runs on a pooled connection
+  bool pendingCounted_ = false;  // the try waits for a new connection (upstreamRqPendingActive)
+  bool staleRetried_ = false;    // sent again once after a pooled connection turned out closed
   std::vector<int> tried_;
   std::optional<uint64_t> hash_;  // the request's key for a RingHash / Maglev cluster
   std::unique_ptr<UpstreamConnection> upstream_;
