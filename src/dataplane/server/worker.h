@@ -71,6 +71,7 @@ class Worker final : private tcp_proxy::SessionOwner,
   void onSessionClosed(tcp_proxy::TcpProxySession& session) override;
   void onHttpConnectionClosed(hcm::HttpConnection& connection) override;
   void onH2DownstreamClosed(h2::H2Downstream& connection) override;
+  std::shared_ptr<WorkerConfig> currentConfig() override { return current_; }
   void onFlushTimer();
 
   const tcp_proxy::ProxyLimits limits_;

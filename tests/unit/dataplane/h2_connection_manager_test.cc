@@ -382,6 +382,25 @@ TEST_F(H2ProxyTest, LargeResponsesStreamThroughTheWindows) {
   EXPECT_EQ(client.result(upload).body, "b:/up body=1048576");
 }
 
+// gRPC channels live long: a route change applies to the next stream on an open connection.
+TEST_F(H2ProxyTest, NewRoutesApplyToNewStreamsOnAnOpenConnection) {
+  H2Backend v1("v1");
+  H2Backend v2("v2");
+  std::vector<ClusterConfig> clusters{makeCluster("echo", {v1.port()}),
+                                      makeCluster("v1", {v1.port()}),
+                                      makeCluster("v2", {v2.port()})};
+  apply({catchAll({{"v1", 1}})}, clusters);
+  H2Client client(port_);
+  int32_t before = client.start("/call", kGrpc);
+  ASSERT_TRUE(client.run());
+  EXPECT_EQ(client.result(before).body, "v1:/call body=0");
+  apply({catchAll({{"v2", 1}})}, clusters);
+  std::this_thread::sleep_for(50ms);  // the workers take the snapshot on their loops
+  int32_t after = client.start("/call", kGrpc);
+  ASSERT_TRUE(client.run());
+  EXPECT_EQ(client.result(after).body, "v2:/call body=0");
+}
+
 TEST(H2LocalReply, FollowsGrpcsHttpStatusTable) {
   using h2::grpcStatusForHttp;
   EXPECT_EQ(grpcStatusForHttp(400), 13);

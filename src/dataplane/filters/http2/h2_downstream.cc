@@ -131,12 +131,24 @@ H2StreamRequest* H2Downstream::find(int32_t streamId) {
   return found == requests_.end() ? nullptr : found->second.get();
 }
 
+H2RequestContext H2Downstream::latestContext() {
+  H2RequestContext context = context_;
+  std::shared_ptr<WorkerConfig> latest = owner_.currentConfig();
+  if (!latest || latest == context_.config) return context;
+  auto found = latest->routes.find(context_.listener->addressKey);
+  // Gone from the configuration, or no longer HTTP: the connection keeps what it came with.
+  if (found == latest->routes.end() || !found->second.listener->config->http) return context;
+  context.config = std::move(latest);
+  context.listener = found->second.listener;
+  return context;
+}
+
 void H2Downstream::onRequestHeaders(int32_t streamId, braid::http::Headers&& headers,
                                     bool endStream) {
   ResponseSink& sink = *this;
   std::unique_ptr<H2StreamRequest> request;
   try {
-    request = std::make_unique<H2StreamRequest>(context_, streamId, sink);
+    request = std::make_unique<H2StreamRequest>(latestContext(), streamId, sink);
   } catch (const std::exception&) {
     session_.resetStream(streamId, http2::h2_error::kInternalError);
     return;

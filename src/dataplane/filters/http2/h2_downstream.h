@@ -35,6 +35,9 @@ class H2Downstream final : private network::StreamSocket::Handler,
    public:
     // The connection's last action; destroying it inside is expected.
     virtual void onH2DownstreamClosed(H2Downstream& connection) = 0;
+    // The worker's configuration now. gRPC channels live long: each new stream is routed with
+    // the latest routes for this listener's address, not those of when the connection came.
+    virtual std::shared_ptr<WorkerConfig> currentConfig() = 0;
 
    protected:
     ~Owner() = default;
@@ -74,6 +77,8 @@ class H2Downstream final : private network::StreamSocket::Handler,
   size_t bufferedResponse(int32_t streamId) const override;
 
   H2StreamRequest* find(int32_t streamId);
+  // The context a new stream is routed with (the latest configuration of this listener).
+  H2RequestContext latestContext();
   // Feeds bytes to the session; false on a connection error (the GOAWAY is queued).
   bool receive(std::string_view bytes);
   void flush();
