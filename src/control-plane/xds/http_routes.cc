@@ -18,6 +18,10 @@ namespace {
 constexpr uint32_t kDefaultNumRetries = 1;
 constexpr uint32_t kDefaultBackoffBaseMs = 25;
 const char* const kDefaultRetryOn[] = {"gateway-error", "connect-failure", "refused-stream"};
+// MeshRetry grpc without retryOn: every gRPC condition Envoy knows (Kuma sets none, which would
+// make numRetries meaningless).
+const char* const kDefaultGrpcRetryOn[] = {"cancelled", "deadline-exceeded", "internal",
+                                           "resource-exhausted", "unavailable"};
 
 const Json* toConf(const policy_matching::MatchedPolicies& matched, const char* type,
                    const std::string& service) {
@@ -230,12 +234,25 @@ void compileRetryOn(const std::string& item, pb::RetryPolicy& retry) {
   }
 }
 
-// MeshRetry `http` for the service; false when no MeshRetry applies (no retries, as Envoy).
-bool compileRetry(const policy_matching::MatchedPolicies& matched, const std::string& service,
+// MeshRetry grpc retryOn item → Envoy's retry_on name.
+void compileGrpcRetryOn(const std::string& item, pb::RetryPolicy& retry) {
+  static const std::map<std::string, std::string> kNames = {
+      {"Canceled", "cancelled"},      {"DeadlineExceeded", "deadline-exceeded"},
+      {"Internal", "internal"},       {"ResourceExhausted", "resource-exhausted"},
+      {"Unavailable", "unavailable"},
+  };
+  if (auto it = kNames.find(item); it != kNames.end()) retry.add_retry_on(it->second);
+}
+
+// MeshRetry for the service: its `grpc` section for a grpc outbound, else its `http` section (as
+// Kuma picks by protocol); false when none applies (no retries, as Envoy).
+bool compileRetry(const policy_matching::MatchedPolicies& matched, const OutboundRouting& outbound,
                   pb::RetryPolicy& retry) {
-  const Json* conf = toConf(matched, "MeshRetry", service);
-  if (!conf || !conf->is_object() || !conf->contains("http")) return false;
-  const Json& http = conf->at("http");
+  const Json* conf = toConf(matched, "MeshRetry", outbound.service);
+  const bool grpc = outbound.protocol == "grpc";
+  const char* section = grpc ? "grpc" : "http";
+  if (!conf || !conf->is_object() || !conf->contains(section)) return false;
+  const Json& http = conf->at(section);
   retry.set_num_retries(uintAt(http, "numRetries", kDefaultNumRetries));
   retry.set_per_try_timeout_ms(durationMs(http, "perTryTimeout", 0));
   const Json& backOff = fieldOr(http, "backOff", kEmptyObject);
@@ -244,10 +261,19 @@ bool compileRetry(const policy_matching::MatchedPolicies& matched, const std::st
   retry.set_backoff_max_ms(durationMs(backOff, "maxInterval", base * 10));
   const Json& retryOn = fieldOr(http, "retryOn", kEmptyArray);
   for (const auto& item : retryOn) {
-    if (item.is_string()) compileRetryOn(item.get<std::string>(), retry);
+    if (!item.is_string()) continue;
+    if (grpc) {
+      compileGrpcRetryOn(item.get<std::string>(), retry);
+    } else {
+      compileRetryOn(item.get<std::string>(), retry);
+    }
   }
   if (retry.retry_on_size() == 0) {
-    for (const char* name : kDefaultRetryOn) retry.add_retry_on(name);
+    if (grpc) {
+      for (const char* name : kDefaultGrpcRetryOn) retry.add_retry_on(name);
+    } else {
+      for (const char* name : kDefaultRetryOn) retry.add_retry_on(name);
+    }
   }
   return true;
 }
@@ -330,8 +356,7 @@ pb::RouteTable compileHttpRoutes(const policy_matching::MatchedPolicies& matched
                                  const OutboundRouting& outbound, std::vector<Tags>& clusters) {
   const HttpTimeouts timeouts = httpTimeouts(matched, outbound.service);
   pb::RetryPolicy retry;
-  const pb::RetryPolicy* retryPtr =
-      compileRetry(matched, outbound.service, retry) ? &retry : nullptr;
+  const pb::RetryPolicy* retryPtr = compileRetry(matched, outbound, retry) ? &retry : nullptr;
 
   std::vector<pb::Route> routes;
   const Json* conf = toConf(matched, "MeshHTTPRoute", outbound.service);

@@ -129,6 +129,11 @@ uint32_t retryOnBit(const std::string& name) {
       {"refused-stream", RetryPolicy::kRefusedStream},
       {"envoy-ratelimited", RetryPolicy::kEnvoyRatelimited},
       {"http3-post-connect-failure", RetryPolicy::kHttp3PostConnectFailure},
+      {"cancelled", RetryPolicy::kGrpcCancelled},
+      {"deadline-exceeded", RetryPolicy::kGrpcDeadlineExceeded},
+      {"internal", RetryPolicy::kGrpcInternal},
+      {"resource-exhausted", RetryPolicy::kGrpcResourceExhausted},
+      {"unavailable", RetryPolicy::kGrpcUnavailable},
   };
   auto it = kBits.find(name);
   return it == kBits.end() ? 0 : it->second;

@@ -102,6 +102,12 @@ struct RetryPolicy {
     kRefusedStream = 1u << 6,
     kEnvoyRatelimited = 1u << 7,
     kHttp3PostConnectFailure = 1u << 8,  // accepted; braid-dp has no HTTP/3
+    // MeshRetry grpc: the grpc-status of a trailers-only answer (gRPC routes).
+    kGrpcCancelled = 1u << 9,
+    kGrpcDeadlineExceeded = 1u << 10,
+    kGrpcInternal = 1u << 11,
+    kGrpcResourceExhausted = 1u << 12,
+    kGrpcUnavailable = 1u << 13,
   };
   bool enabled = false;  // false: no retries
   uint32_t numRetries = 0;

@@ -39,6 +39,22 @@ TEST(HttpRetryState, ConditionsFollowEnvoysRetryOn) {
   EXPECT_FALSE(retriable(off, "GET", TryFailure::kStatus, 500));
 }
 
+TEST(HttpRetryState, GrpcConditionsFollowTheStatusOfATrailersOnlyAnswer) {
+  RetryPolicy unavailable = policy(RetryPolicy::kGrpcUnavailable);
+  EXPECT_TRUE(grpcRetriable(unavailable, 14));
+  EXPECT_FALSE(grpcRetriable(unavailable, 4));
+  EXPECT_FALSE(grpcRetriable(unavailable, 0));
+  RetryPolicy all = policy(RetryPolicy::kGrpcCancelled | RetryPolicy::kGrpcDeadlineExceeded |
+                           RetryPolicy::kGrpcInternal | RetryPolicy::kGrpcResourceExhausted |
+                           RetryPolicy::kGrpcUnavailable);
+  for (int code : {1, 4, 8, 13, 14}) EXPECT_TRUE(grpcRetriable(all, code)) << code;
+  for (int code : {0, 2, 3, 5, 7, 12, 16}) EXPECT_FALSE(grpcRetriable(all, code)) << code;
+  // HTTP conditions never retry a gRPC status, and a disabled policy nothing.
+  EXPECT_FALSE(grpcRetriable(policy(RetryPolicy::k5xx), 14));
+  all.enabled = false;
+  EXPECT_FALSE(grpcRetriable(all, 14));
+}
+
 TEST(HttpRetryState, BackoffIsJitteredExponentialUpToTheMaximum) {
   RetryPolicy p = policy(RetryPolicy::k5xx);
   p.backoffBase = std::chrono::milliseconds(25);

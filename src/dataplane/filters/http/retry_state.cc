@@ -4,6 +4,31 @@
 
 namespace braid::dataplane::hcm {
 
+bool grpcRetriable(const RetryPolicy& policy, int grpcStatus) {
+  if (!policy.enabled || policy.numRetries == 0) return false;
+  uint32_t bit = 0;
+  switch (grpcStatus) {
+    case 1:
+      bit = RetryPolicy::kGrpcCancelled;
+      break;
+    case 4:
+      bit = RetryPolicy::kGrpcDeadlineExceeded;
+      break;
+    case 8:
+      bit = RetryPolicy::kGrpcResourceExhausted;
+      break;
+    case 13:
+      bit = RetryPolicy::kGrpcInternal;
+      break;
+    case 14:
+      bit = RetryPolicy::kGrpcUnavailable;
+      break;
+    default:
+      return false;
+  }
+  return (policy.retryOn & bit) != 0;
+}
+
 bool retriable(const RetryPolicy& policy, std::string_view method, TryFailure failure, int status) {
   if (!policy.enabled || policy.numRetries == 0) return false;
   if (!policy.retriableMethods.empty() &&

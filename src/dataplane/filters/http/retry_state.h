@@ -26,6 +26,11 @@ enum class TryFailure {
 bool retriable(const RetryPolicy& policy, std::string_view method, TryFailure failure,
                int status = 0);
 
+// Whether `policy` retries a gRPC answer whose grpc-status (in a trailers-only response) is
+// `grpcStatus` (CANCELLED 1, DEADLINE_EXCEEDED 4, RESOURCE_EXHAUSTED 8, INTERNAL 13,
+// UNAVAILABLE 14 are the retriable ones, each when its condition is on).
+bool grpcRetriable(const RetryPolicy& policy, int grpcStatus);
+
 // Full-jitter exponential backoff before retry number `retry` (1 for the first): a uniform
 // random delay in [0, min(base * 2^(retry-1), max)], from a 64-bit random number.
 std::chrono::milliseconds backoff(const RetryPolicy& policy, uint32_t retry, uint64_t random);
