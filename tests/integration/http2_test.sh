@@ -5,7 +5,8 @@
 # nghttpd and h2load (nghttp2).
 #   (a) unary and server-streaming calls, (b) MeshHTTPRoute header match on gRPC metadata and an
 #   80/20 split over 500 calls, (c) MeshTimeout requestTimeout → DEADLINE_EXCEEDED at the
-#   timeout, (e) h2load through an http2 outbound, all 2xx.
+#   timeout, (e) h2load through an http2 outbound, all 2xx, (f) an h2c caller of an `http`
+#   outbound (the app behind speaks HTTP/1.1): its streams go as HTTP/1.1, answered over HTTP/2.
 #   BRAID_BIN: where the binaries are (default build/bin); run from the repository root.
 set -euo pipefail
 
@@ -36,11 +37,13 @@ web_port=$(free_port)
 /usr/sbin/nghttpd --no-tls -d "$tmp/www" "$web_port" >>"$tmp/nghttpd.log" 2>&1 &
 pids+=($!)
 dp_protocol=http2 start_dp web web "$web_port" "$(free_port)" "" ""
+start_app site
+dp_protocol=http start_dp site site "$app_port" "$(free_port)" "" ""
 start_app client; client_app=$app_port
-client_out=$(free_port); web_out=$(free_port)
-dp_more_outbounds="  - port: $web_out\n    tags: {braid.io/service: web}\n" \
+client_out=$(free_port); web_out=$(free_port); site_out=$(free_port)
+dp_more_outbounds="  - port: $web_out\n    tags: {braid.io/service: web}\n  - port: $site_out\n    tags: {braid.io/service: site}\n" \
   start_dp client client "$client_app" "$(free_port)" echo "$client_out"
-for dp in echo_v1 echo_v2 web client; do
+for dp in echo_v1 echo_v2 web site client; do
   admin_var=${dp}_admin
   check "$dp ready" wait_ready "${!admin_var}"
 done
@@ -125,6 +128,16 @@ grep -E '^requests:|^status codes:' "$tmp/h2load.out" | sed 's/^/   /'
 check "h2load: 2000 requests, all 2xx" grep -q '^status codes: 2000 2xx' "$tmp/h2load.out"
 web2xx=$(stat "$client_admin" 'braid_dp_cluster_upstream_rq_2xx_total{cluster="web')
 check "... each routed at L7 (upstream 2xx: $web2xx)" test "$web2xx" -ge 2000
+
+# (f) h2c to an http outbound: HTTP/1.1 between the sidecars and to the app.
+site_works() { [ "$(curl -s --http2-prior-knowledge --max-time 2 "http://127.0.0.1:$site_out/")" = site ]; }
+check "h2c through an http outbound reaches the HTTP/1.1 app" wait_for 10 site_works
+h2load -n 500 -c 2 -m 10 "http://127.0.0.1:$site_out/" >"$tmp/h2load-site.out" 2>&1 || true
+grep -E '^status codes:' "$tmp/h2load-site.out" | sed 's/^/   /'
+check "h2load through the http outbound: 500 requests, all 2xx" \
+  grep -q '^status codes: 500 2xx' "$tmp/h2load-site.out"
+site2xx=$(stat "$client_admin" 'braid_dp_cluster_upstream_rq_2xx_total{cluster="site')
+check "... each routed at L7 (upstream 2xx: $site2xx)" test "$site2xx" -ge 500
 
 if [ "$failed" -ne 0 ]; then
   echo "$failed check(s) failed" >&2

@@ -168,10 +168,9 @@ void Worker::onHandOverToTcpProxy(hcm::HttpConnection& connection, network::Uniq
                                   std::shared_ptr<WorkerConfig> config) {
   onHttpConnectionClosed(connection);  // destroys it; `route` lives in `config`
   const ListenerConfig& listener = *route.listener->config;
-  if (listener.http && (listener.protocol == "http2" || listener.protocol == "grpc")) {
-    // h2c to an HTTP/2 service: routed per stream by the HTTP/2 connection manager, HTTP/2 to
-    // the peer sidecar. (An `http` service's app speaks HTTP/1.1, so an h2c caller of it stays
-    // on the L4 proxy until the HTTP/2 manager can send HTTP/1.1 upstream.)
+  if (listener.http) {
+    // h2c from the app: routed per stream by the HTTP/2 connection manager, which speaks the
+    // service's protocol to the peer sidecar (HTTP/2 for http2/grpc, HTTP/1.1 for http).
     startH2Downstream(route, std::move(config), std::move(socket), std::move(received));
     return;
   }
@@ -186,6 +185,7 @@ void Worker::startH2Downstream(const ListenerRoute& route, std::shared_ptr<Worke
   context.config = std::move(config);
   context.worker = &http_;
   context.pool = &h2Pool_;
+  context.limits = &limits_;
   h2::H2Downstream* connection = nullptr;
   h2::H2Downstream::Owner& owner = *this;
   try {

@@ -18,6 +18,7 @@
 #include "dataplane/http2/h2_server_session.h"
 #include "dataplane/server/worker_pool.h"
 #include "dataplane/stats/stats.h"
+#include "http_test_server.h"
 #include "test_support.h"
 
 namespace braid::dataplane {
@@ -261,10 +262,11 @@ Route catchAll(std::vector<WeightedCluster> clusters) {
 
 class H2ProxyTest : public ::testing::Test {
  protected:
-  void apply(std::vector<Route> routes, std::vector<ClusterConfig> clusters) {
+  void apply(std::vector<Route> routes, std::vector<ClusterConfig> clusters,
+             const std::string& protocol = "grpc") {
     if (port_ == 0) port_ = freePort();
     ListenerConfig listener = makeListener("outbound:echo", port_, "echo");
-    listener.protocol = "grpc";
+    listener.protocol = protocol;
     listener.http = HttpConnectionManagerConfig{};
     listener.http->statPrefix = "echo";
     listener.http->routes.routes = std::move(routes);
@@ -399,6 +401,37 @@ TEST_F(H2ProxyTest, NewRoutesApplyToNewStreamsOnAnOpenConnection) {
   int32_t after = client.start("/call", kGrpc);
   ASSERT_TRUE(client.run());
   EXPECT_EQ(client.result(after).body, "v2:/call body=0");
+}
+
+// An `http` outbound: the app behind the peer speaks HTTP/1.1, so an h2c caller's streams go as
+// HTTP/1.1 requests on the worker's keep-alive pool, framed and answered back as HTTP/2.
+TEST_F(H2ProxyTest, HttpOutboundsCarryTheStreamsAsHttp11) {
+  http_test::Upstream backend("h1", [](const http_test::Request& r, int) {
+    http_test::Reply reply;
+    reply.body = r.head.method + " " + r.head.target + " host=" + r.header("host") +
+                 " te=" + r.header("transfer-encoding") + " body=" + std::to_string(r.bodyBytes);
+    reply.chunked = r.head.target == "/chunked";  // two chunks and a trailer
+    reply.status = r.head.target == "/missing" ? 404 : 200;
+    return reply;
+  });
+  apply({catchAll({{"echo", 1}})}, {makeCluster("echo", {backend.port()})}, "http");
+  H2Client client(port_);
+  for (int i = 0; i < 5; ++i) {  // one after the other: one pooled connection carries them
+    int32_t id = client.start("/a/./b?x=1");
+    ASSERT_TRUE(client.run());
+    EXPECT_EQ(client.result(id).status, 200);
+    EXPECT_EQ(client.result(id).body, "GET /a/b?x=1 host=backend te= body=0");
+    EXPECT_EQ(headerValue(client.result(id).headers, "x-upstream"), "h1");
+  }
+  EXPECT_EQ(backend.accepted(), 1);
+  int32_t upload = client.start("/up", {}, pattern(100000));
+  int32_t chunked = client.start("/chunked");
+  int32_t missing = client.start("/missing");
+  ASSERT_TRUE(client.run());
+  EXPECT_EQ(client.result(upload).body, "POST /up host=backend te=chunked body=100000");
+  EXPECT_EQ(client.result(chunked).body, "GET /chunked host=backend te= body=0");
+  EXPECT_EQ(headerValue(client.result(chunked).trailers, "x-checksum"), "42");
+  EXPECT_EQ(client.result(missing).status, 404);
 }
 
 TEST(H2LocalReply, FollowsGrpcsHttpStatusTable) {

@@ -1,6 +1,7 @@
 #include "dataplane/filters/http2/h2_stream_request.h"
 
 #include <charconv>
+#include <exception>
 
 #include "dataplane/filters/http/header_rules.h"
 #include "dataplane/filters/http/redirect_location.h"
@@ -174,8 +175,8 @@ void H2StreamRequest::onData(std::string_view data, bool endStream) {
       replay_.append(data);
     }
   }
-  if (connection_ != nullptr && upstreamId_ >= 0) {
-    connection_->sendData(upstreamId_, data, endStream);
+  if (upstreamOpen()) {
+    upstreamSend(data, endStream);
     unconsumedRequest_ += data.size();
     if (!data.empty()) bodySent_ = true;
     onRequestDrained();
@@ -188,9 +189,7 @@ void H2StreamRequest::onTrailers(braid::http::Headers&& trailers) {
   requestDone_ = true;
   if (finished_ || cluster_ == nullptr) return;
   requestTrailers_ = std::move(trailers);
-  if (connection_ != nullptr && upstreamId_ >= 0) {
-    connection_->sendTrailers(upstreamId_, *requestTrailers_);
-  }
+  if (upstreamOpen()) upstreamTrailers(*requestTrailers_);
 }
 
 void H2StreamRequest::onDownstreamReset() {
@@ -200,9 +199,9 @@ void H2StreamRequest::onDownstreamReset() {
 }
 
 void H2StreamRequest::onResponseDrained() {
-  if (connection_ == nullptr || upstreamId_ < 0 || unconsumedResponse_ == 0) return;
+  if (!upstreamOpen() || unconsumedResponse_ == 0) return;
   if (sink_.bufferedResponse(streamId_) > kStreamWatermark) return;
-  connection_->consumed(upstreamId_, unconsumedResponse_);
+  upstreamConsumed(unconsumedResponse_);
   unconsumedResponse_ = 0;
 }
 
@@ -219,6 +218,10 @@ void H2StreamRequest::startTry() {
   tried_.push_back(index);
   const RetryPolicy& retry = route_->action.retry;
   if (retry.enabled && retry.perTryTimeout.count() > 0) tryTimer_.schedule(retry.perTryTimeout);
+  if (http1Upstream()) {
+    openStream(nullptr);
+    return;
+  }
   H2UpstreamConnection* connection =
       context_.pool->acquire(balancer_->cluster(), static_cast<size_t>(index), context_.config);
   if (connection == nullptr) {
@@ -227,34 +230,52 @@ void H2StreamRequest::startTry() {
   }
   connection_ = connection;
   if (connection->ready()) {
-    openStream(*connection);
+    openStream(connection);
   } else {
     waiting_ = true;
     connection->wait(*this);
   }
 }
 
-void H2StreamRequest::openStream(H2UpstreamConnection& connection) {
+void H2StreamRequest::openStream(H2UpstreamConnection* connection) {
   waiting_ = false;
   // The first try sends what waited; a later one everything again (all of it is in replay_, or
   // nothing went out before and all of it is in pending_).
   const bool fromReplay = !firstTry_ && replayable_;
   const std::string& body = fromReplay ? replay_ : pending_;
   const bool endNow = requestDone_ && body.empty() && !requestTrailers_;
-  const int32_t id = connection.startStream(*this, upstreamHeaders_, endNow);
-  if (id < 0) {
-    connection_ = nullptr;
-    retryOrFail(TryFailure::kReset);
-    return;
+  if (connection == nullptr) {
+    retireH1();
+    H2StreamClient& client = *this;
+    try {
+      h1_ = std::make_unique<H1UpstreamStream>(context_.base, context_.worker->pool,
+                                               *context_.limits, client);
+    } catch (const std::exception&) {
+      retryOrFail(TryFailure::kConnectFailure);
+      return;
+    }
+    if (!h1_->start(balancer_->cluster(), static_cast<size_t>(tried_.back()),
+                    context_.config->runtime->tls.get(), upstreamHeaders_, endNow)) {
+      retireH1();
+      retryOrFail(TryFailure::kConnectFailure);
+      return;
+    }
+  } else {
+    const int32_t id = connection->startStream(*this, upstreamHeaders_, endNow);
+    if (id < 0) {
+      connection_ = nullptr;
+      retryOrFail(TryFailure::kReset);
+      return;
+    }
+    upstreamId_ = id;
   }
-  upstreamId_ = id;
   firstTry_ = false;
   stats_.trySent(*cluster_);
   if (!endNow) {
     if (!body.empty() || (requestDone_ && !requestTrailers_)) {
-      connection.sendData(id, body, requestDone_ && !requestTrailers_);
+      upstreamSend(body, requestDone_ && !requestTrailers_);
     }
-    if (requestDone_ && requestTrailers_) connection.sendTrailers(id, *requestTrailers_);
+    if (requestDone_ && requestTrailers_) upstreamTrailers(*requestTrailers_);
   }
   if (!pending_.empty()) {
     bodySent_ = true;
@@ -265,21 +286,58 @@ void H2StreamRequest::openStream(H2UpstreamConnection& connection) {
 }
 
 void H2StreamRequest::onRequestDrained() {
-  if (connection_ == nullptr || upstreamId_ < 0 || unconsumedRequest_ == 0) return;
-  if (connection_->bufferedOutbound(upstreamId_) > kStreamWatermark) return;
+  if (!upstreamOpen() || unconsumedRequest_ == 0) return;
+  if (upstreamBuffered() > kStreamWatermark) return;
   sink_.consumedRequest(streamId_, unconsumedRequest_);
   unconsumedRequest_ = 0;
 }
 
 void H2StreamRequest::onConnectionReady(H2UpstreamConnection& connection) {
   report(upstream::UpstreamResult::kConnectSuccess);
-  openStream(connection);
+  openStream(&connection);
 }
 
-void H2StreamRequest::onConnectionFailed(H2UpstreamConnection&) {
+void H2StreamRequest::onConnectSucceeded() { report(upstream::UpstreamResult::kConnectSuccess); }
+
+void H2StreamRequest::onConnectionFailed() {
   connection_ = nullptr;
   waiting_ = false;
+  retireH1();
   retryOrFail(TryFailure::kConnectFailure);
+}
+
+void H2StreamRequest::upstreamSend(std::string_view data, bool endStream) {
+  if (h1_) {
+    h1_->sendData(data, endStream);
+  } else {
+    connection_->sendData(upstreamId_, data, endStream);
+  }
+}
+
+void H2StreamRequest::upstreamTrailers(const braid::http::Headers& trailers) {
+  if (h1_) {
+    h1_->sendTrailers(trailers);
+  } else {
+    connection_->sendTrailers(upstreamId_, trailers);
+  }
+}
+
+void H2StreamRequest::upstreamConsumed(size_t n) {
+  if (h1_) {
+    h1_->consumed(n);
+  } else {
+    connection_->consumed(upstreamId_, n);
+  }
+}
+
+size_t H2StreamRequest::upstreamBuffered() const {
+  return h1_ ? h1_->bufferedOutbound() : connection_->bufferedOutbound(upstreamId_);
+}
+
+void H2StreamRequest::retireH1() {
+  if (!h1_) return;
+  h1_->detach();
+  retiredH1_ = std::move(h1_);
 }
 
 void H2StreamRequest::onResponseHeaders(braid::http::Headers&& headers, bool endStream) {
@@ -310,7 +368,7 @@ void H2StreamRequest::onResponseHeaders(braid::http::Headers&& headers, bool end
 
 void H2StreamRequest::onResponseData(std::string_view data, bool endStream) {
   if (finished_ || !responseStarted_) {
-    if (connection_ != nullptr && !data.empty()) connection_->consumed(upstreamId_, data.size());
+    if (upstreamOpen() && !data.empty()) upstreamConsumed(data.size());
     return;
   }
   sink_.sendData(streamId_, data, endStream);
@@ -326,6 +384,7 @@ void H2StreamRequest::onResponseTrailers(braid::http::Headers&& trailers) {
 }
 
 void H2StreamRequest::onStreamClosed(uint32_t errorCode) {
+  retireH1();
   connection_ = nullptr;
   upstreamId_ = -1;
   unconsumedResponse_ = 0;
@@ -400,7 +459,7 @@ void H2StreamRequest::onRouteTimeout() {
   if (finished_) return;
   increment(cluster_->upstreamRqTimeout);
   stats_.timedOut();
-  if (connection_ != nullptr) report(upstream::UpstreamResult::kLocalOriginFailure);
+  if (connection_ != nullptr || h1_) report(upstream::UpstreamResult::kLocalOriginFailure);
   if (responseStarted_) {
     // Too late for a 504. A gRPC stream still ends with a status its client understands; any
     // other response is cut short.
@@ -419,6 +478,7 @@ void H2StreamRequest::onRouteTimeout() {
 void H2StreamRequest::dropTry() {
   tryTimer_.cancel();
   stats_.tryEnded();
+  retireH1();
   if (connection_ != nullptr) {
     if (waiting_) {
       connection_->cancelWait(*this);

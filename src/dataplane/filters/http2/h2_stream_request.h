@@ -26,6 +26,7 @@
 #include "dataplane/event/timer.h"
 #include "dataplane/filters/http/http_connection.h"
 #include "dataplane/filters/http/retry_state.h"
+#include "dataplane/filters/http2/h1_upstream_stream.h"
 #include "dataplane/filters/http2/h2_upstream_connection.h"
 #include "dataplane/server/worker_config.h"
 #include "dataplane/stats/request_stats.h"
@@ -60,6 +61,7 @@ struct H2RequestContext {
   std::shared_ptr<WorkerConfig> config;
   hcm::WorkerHttp* worker = nullptr;  // splits and random numbers, shared with HTTP/1.1
   H2UpstreamPool* pool = nullptr;
+  const tcp_proxy::ProxyLimits* limits = nullptr;
 };
 
 class H2StreamRequest final : private H2StreamClient {
@@ -81,7 +83,8 @@ class H2StreamRequest final : private H2StreamClient {
  private:
   // H2StreamClient (the current try).
   void onConnectionReady(H2UpstreamConnection& connection) override;
-  void onConnectionFailed(H2UpstreamConnection& connection) override;
+  void onConnectionFailed() override;
+  void onConnectSucceeded() override;
   void onResponseHeaders(braid::http::Headers&& headers, bool endStream) override;
   void onResponseData(std::string_view data, bool endStream) override;
   void onResponseTrailers(braid::http::Headers&& trailers) override;
@@ -90,7 +93,20 @@ class H2StreamRequest final : private H2StreamClient {
 
   void route(bool endStream);
   void startTry();
-  void openStream(H2UpstreamConnection& connection);
+  // Opens the try's stream on `connection`, or (nullptr) sends the try as HTTP/1.1.
+  void openStream(H2UpstreamConnection* connection);
+  // The app behind the peer sidecar speaks HTTP/1.1 (an `http` outbound).
+  bool http1Upstream() const { return context_.listener->config->protocol == "http"; }
+  // The current try's stream, whichever protocol carries it.
+  bool upstreamOpen() const {
+    return h1_ != nullptr || (connection_ != nullptr && upstreamId_ >= 0);
+  }
+  void upstreamSend(std::string_view data, bool endStream);
+  void upstreamTrailers(const braid::http::Headers& trailers);
+  void upstreamConsumed(size_t n);
+  size_t upstreamBuffered() const;
+  // Detaches the HTTP/1.1 try; kept until the next one (it may be inside its own callback).
+  void retireH1();
   // Gives request bytes to the upstream stream and consumes them downstream while its buffer
   // stays under the watermark.
   void forwardBody();
@@ -139,6 +155,8 @@ class H2StreamRequest final : private H2StreamClient {
   H2UpstreamConnection* connection_ = nullptr;
   bool waiting_ = false;  // for connection_ to connect
   int32_t upstreamId_ = -1;
+  std::unique_ptr<H1UpstreamStream> h1_;  // or the try over HTTP/1.1
+  std::unique_ptr<H1UpstreamStream> retiredH1_;
   bool firstTry_ = true;
   bool refusedRetried_ = false;
   std::vector<int> tried_;

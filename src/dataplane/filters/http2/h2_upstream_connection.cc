@@ -238,7 +238,7 @@ void H2UpstreamConnection::close(const char* why) {
   waiting.swap(waiting_);
   std::map<int32_t, H2StreamClient*> streams;
   streams.swap(streams_);
-  for (H2StreamClient* client : waiting) client->onConnectionFailed(*this);
+  for (H2StreamClient* client : waiting) client->onConnectionFailed();
   // Streams the server never answered and never saw are as good as refused; we cannot tell
   // those apart from ones it was working on, so they are resets (retried only if the policy
   // says so).

@@ -42,7 +42,9 @@ class H2StreamClient {
   // (cancelWait).
   virtual void onConnectionReady(H2UpstreamConnection& connection) = 0;
   // The connection could not be set up (connect or TLS failure): no stream was opened.
-  virtual void onConnectionFailed(H2UpstreamConnection& connection) = 0;
+  virtual void onConnectionFailed() = 0;
+  // HTTP/1.1 tries (h1_upstream_stream.h): their own connection is up.
+  virtual void onConnectSucceeded() {}
   virtual void onResponseHeaders(braid::http::Headers&& headers, bool endStream) = 0;
   virtual void onResponseData(std::string_view data, bool endStream) = 0;
   virtual void onResponseTrailers(braid::http::Headers&& trailers) = 0;
