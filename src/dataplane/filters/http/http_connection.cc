@@ -220,9 +220,8 @@ bool HttpConnection::handlePreface(bool& needMore) {
     needMore = true;
     return true;
   }
-  // HTTP/2 with prior knowledge is not routed yet (ADR 0006: it comes with the HTTP/2 connection
-  // manager): the connection goes on as an L4 proxy to the listener's cluster, as before L7, so
-  // h2c and gRPC apps keep working (CONTRACT §6: both are accepted on an HTTP outbound).
+  // HTTP/2 with prior knowledge (CONTRACT §6: accepted on an HTTP outbound) is the HTTP/2
+  // connection manager's (ADR 0006): the owner hands the connection over with what was read.
   auto route = config_->routes.find(listener_.addressKey);
   if (route == config_->routes.end() || inRequest_) {
     answer(501, "HTTP/2 is not supported on this listener yet", true);

@@ -50,9 +50,10 @@ class HttpConnection final : private network::StreamSocket::Handler,
     // Called as the connection's last action; destroying it inside is expected.
     virtual void onHttpConnectionClosed(HttpConnection& connection) = 0;
     // The caller speaks HTTP/2 with prior knowledge, which this connection manager does not
-    // serve yet: carry the connection on as an L4 proxy through `route` (of `config`), writing
-    // `received` (the bytes already read) upstream first. Called as the connection's last
-    // action, instead of onHttpConnectionClosed; destroying it inside is expected.
+    // serve: carry the connection on through `route` (of `config`) with the HTTP/2 connection
+    // manager (filters/http2/; the worker falls back to an L4 proxy), `received` (the bytes
+    // already read) first. Called as the connection's last action, instead of
+    // onHttpConnectionClosed; destroying it inside is expected.
     virtual void onHandOverToTcpProxy(HttpConnection& connection, network::UniqueFd socket,
                                       std::string received, const ListenerRoute& route,
                                       std::shared_ptr<WorkerConfig> config) = 0;
