@@ -144,11 +144,16 @@ void applyConnection(const Json* retry, const Json* timeout, pb::Cluster& cluste
   const Json* tcp = retry != nullptr ? objectAt(*retry, "tcp") : nullptr;
   bool hasAttempts = tcp != nullptr && tcp->contains("maxConnectAttempt");
   bool hasIdle = timeout != nullptr && timeout->contains("idleTimeout");
-  if (!hasAttempts && !hasIdle) return;
+  const Json* http = timeout != nullptr ? objectAt(*timeout, "http") : nullptr;
+  bool hasMaxDuration = http != nullptr && http->contains("maxConnectionDuration");
+  if (!hasAttempts && !hasIdle && !hasMaxDuration) return;
   pb::ConnectionPolicy& connection = *cluster.mutable_connection();
   if (hasAttempts) connection.set_max_connect_attempts(u32At(*tcp, "maxConnectAttempt", 0));
   connection.set_idle_timeout_ms(hasIdle ? msAt(*timeout, "idleTimeout", kDefaultIdleTimeoutMs)
                                          : kDefaultIdleTimeoutMs);
+  if (hasMaxDuration) {
+    connection.set_max_connection_duration_ms(msAt(*http, "maxConnectionDuration", 0));
+  }
 }
 
 }  // namespace

@@ -107,6 +107,8 @@ void compileClusterPolicies(const pb::Cluster& in, const std::string& where, Clu
     out.maxConnectAttempts =
         static_cast<int>(std::min(in.connection().max_connect_attempts(), 100u));
     out.idleTimeout = std::chrono::milliseconds(in.connection().idle_timeout_ms());
+    out.maxConnectionDuration =
+        std::chrono::milliseconds(in.connection().max_connection_duration_ms());
   }
 }
 

@@ -118,9 +118,11 @@ struct ClusterConfig {
   CircuitBreakerConfig circuitBreaker;
   OutlierDetectionConfig outlierDetection;
   int maxConnectAttempts = 0;  // MeshRetry tcp.maxConnectAttempt; 0 = ProxyLimits'
-  // MeshTimeout idleTimeout: a TCP connection with no bytes either way this long is closed;
-  // 0 = never. Envoy's default.
+  // MeshTimeout idleTimeout: a TCP connection with no bytes either way this long is closed, and
+  // an HTTP connection idle in a pool this long is not reused; 0 = never. Envoy's default.
   std::chrono::milliseconds idleTimeout{3600 * 1000};
+  // MeshTimeout http.maxConnectionDuration: an HTTP connection this old is not reused; 0 = none.
+  std::chrono::milliseconds maxConnectionDuration{0};
 };
 
 struct MtlsConfig {

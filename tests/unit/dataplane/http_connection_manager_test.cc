@@ -304,6 +304,40 @@ TEST_F(HttpProxyTest, PendingRequestsOverTheLimitAnswer503AtOnce) {
   close(stuck);
 }
 
+// MeshTimeout idleTimeout and http.maxConnectionDuration bound how long a pooled upstream
+// connection is reused: past either, the next request opens a new one.
+TEST_F(HttpProxyTest, PooledConnectionsAreNotReusedPastIdleTimeoutOrMaxDuration) {
+  Upstream idle("idle"), old("old");
+  ClusterConfig idleCluster = makeCluster("web", {idle.port()});  // the listener's own cluster
+  idleCluster.idleTimeout = 300ms;
+  ClusterConfig oldCluster = makeCluster("old", {old.port()});
+  oldCluster.maxConnectionDuration = 400ms;
+  Route toIdle = catchAll({{"web", 1}});
+  toIdle.match.pathValue = "/idle";
+  Route toOld = catchAll({{"old", 1}});
+  toOld.match.pathValue = "/old";
+  apply({toIdle, toOld}, {idleCluster, oldCluster});
+  Client client(port_);
+  auto exchange = [&](const std::string& path) {
+    return client.send(get(path)) && client.read().status == 200;
+  };
+  // Within the idle timeout the connection is reused; after it, a new one is made.
+  ASSERT_TRUE(exchange("/idle"));
+  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(exchange("/idle"));
+  EXPECT_EQ(idle.accepted(), 1);
+  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(exchange("/idle"));
+  EXPECT_EQ(idle.accepted(), 2);
+  // Kept busy (never idle for long), a connection is still retired once it is 400 ms old.
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(exchange("/old"));
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_GE(old.accepted(), 2);
+  EXPECT_LE(old.accepted(), 4);
+}
+
 TEST_F(HttpProxyTest, SlowUpstreamGets504AtTheRouteTimeout) {
   Upstream slow("slow", [](const Request&, int) {
     Reply reply;

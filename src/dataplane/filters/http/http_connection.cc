@@ -512,7 +512,7 @@ void HttpConnection::startTry() {
   const RetryPolicy& retry = route_->action.retry;
   if (retry.enabled && retry.perTryTimeout.count() > 0) tryTimer_.schedule(retry.perTryTimeout);
   // An upgrade gets a connection of its own: it becomes a tunnel and never returns to the pool.
-  if (!upgrading_) upstream_ = worker_.pool.take(key, *this);
+  if (!upgrading_) upstream_ = worker_.pool.take(key, *this, cluster.config->idleTimeout);
   tryReused_ = upstream_ != nullptr;
   if (upstream_) {
     // Called from within processInput() or a timer: no re-entry into the input here.
@@ -815,7 +815,9 @@ void HttpConnection::onResponseComplete() {
   const bool close = closeAfterResponse_ || !requestDone_;
   std::unique_ptr<UpstreamConnection> connection = std::move(upstream_);
   response_.reset();
-  if (reusable) worker_.pool.release(std::move(connection));
+  if (reusable) {
+    worker_.pool.release(std::move(connection), balancer_->cluster().config->maxConnectionDuration);
+  }
   connection.reset();
   endRequest();
   if (close) {

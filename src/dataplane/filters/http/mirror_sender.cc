@@ -36,7 +36,8 @@ class MirrorSender::Request final : private UpstreamConnection::Client {
              std::chrono::milliseconds timeout) {
     timer_.schedule(timeout);
     std::string key = UpstreamPool::key(cluster, endpoint);
-    connection_ = pool_.take(key, *this);
+    maxDuration_ = cluster.config->maxConnectionDuration;
+    connection_ = pool_.take(key, *this, cluster.config->idleTimeout);
     if (connection_) {
       write();
       return !failed_;
@@ -87,7 +88,7 @@ class MirrorSender::Request final : private UpstreamConnection::Client {
           if (!final_) break;  // a 1xx: the final answer follows
           if (!eof && evbuffer_get_length(input_) == 0 && response_.head().keepAlive &&
               connection.socket().outputLength() == 0) {
-            pool_.release(std::move(connection_));
+            pool_.release(std::move(connection_), maxDuration_);
           }
           sender_.finished(*this);
           return;
@@ -123,6 +124,7 @@ class MirrorSender::Request final : private UpstreamConnection::Client {
   bool final_ = false;
   bool failed_ = false;
   bool eofNoted_ = false;
+  std::chrono::milliseconds maxDuration_{0};  // of the cluster's connections (pool release)
 };
 
 MirrorSender::MirrorSender() = default;

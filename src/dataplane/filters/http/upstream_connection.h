@@ -68,6 +68,9 @@ class UpstreamConnection final : private network::StreamSocket::Handler,
   upstream::EndpointCounters& endpointCounters() { return *endpointCounters_; }
   // Requests this connection carried (a reused connection carried more than one).
   int requests = 0;
+  // When it was made, and (in a pool) since when it has been idle.
+  const std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point idleSince;
 
  private:
   void onReadable(network::StreamSocket& socket) override;

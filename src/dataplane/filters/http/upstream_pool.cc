@@ -13,17 +13,32 @@ std::string UpstreamPool::key(const upstream::ClusterRuntime& cluster, size_t en
 }
 
 std::unique_ptr<UpstreamConnection> UpstreamPool::take(const std::string& key,
-                                                       UpstreamConnection::Client& client) {
+                                                       UpstreamConnection::Client& client,
+                                                       std::chrono::milliseconds idleTimeout) {
   auto found = idle_.find(key);
-  if (found == idle_.end() || found->second.empty()) return nullptr;
-  auto connection = std::move(found->second.back());
-  found->second.pop_back();
-  if (found->second.empty()) idle_.erase(found);
-  connection->attach(client);
+  if (found == idle_.end()) return nullptr;
+  auto& list = found->second;
+  const auto now = std::chrono::steady_clock::now();
+  std::unique_ptr<UpstreamConnection> connection;
+  while (!list.empty() && !connection) {
+    connection = std::move(list.back());
+    list.pop_back();
+    // The most recent is at the back: once one has idled too long, so have all before it.
+    if (idleTimeout.count() > 0 && now - connection->idleSince > idleTimeout) {
+      connection.reset();
+      list.clear();
+    }
+  }
+  if (list.empty()) idle_.erase(found);
+  if (connection) connection->attach(client);
   return connection;
 }
 
-void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
+void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection,
+                           std::chrono::milliseconds maxDuration) {
+  const auto now = std::chrono::steady_clock::now();
+  if (maxDuration.count() > 0 && now - connection->created >= maxDuration) return;  // closed
+  connection->idleSince = now;
   auto& list = idle_[connection->poolKey()];
   connection->detachIdle(*this);
   list.push_back(std::move(connection));
