@@ -79,18 +79,34 @@ counter() {  # counter ADMIN_URL METRIC: the sum of a Prometheus counter over it
   curl -s "$1/stats/prometheus" |
     awk -v m="$2" '$1 == m || index($1, m "{") == 1 {s += $NF} END {print s + 0}'
 }
-# Other sessions build on this machine; a compiler on either CPU skews a run. Waits up to
-# QUIET_WAIT seconds for none to run; counts the runs that started while one still did.
+# Other sessions build on this machine; a compiler on either CPU skews a run. Each measured run
+# waits up to QUIET_WAIT seconds for no compiler to run, and is run again (up to RETRIES times in
+# all) when one ran at any point during it (sampled every 0.2 s). noisy_runs counts the runs kept
+# although a compiler ran during them.
 noisy_runs=0
+retries=${RETRIES:-4}
 wait_quiet() {
   local deadline=$((SECONDS + quiet_wait))
-  while pgrep -f 'cc1plus|ninja' >/dev/null; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      noisy_runs=$((noisy_runs + 1))
-      return 0
-    fi
-    sleep 1
+  while pgrep -f 'cc1plus|ninja' >/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 1; done
+}
+# quiet_run OUT_VAR COMMAND…: runs COMMAND (stdout and stderr into OUT_VAR) until once with no
+# compiler running alongside, or RETRIES times; fails if COMMAND fails.
+quiet_run() {
+  local -n result=$1
+  shift
+  local attempt watcher
+  for attempt in $(seq "$retries"); do
+    wait_quiet
+    rm -f "$work/busy"
+    (while :; do pgrep -f 'cc1plus|ninja' >/dev/null && : >"$work/busy"; sleep 0.2; done) &
+    watcher=$!
+    result=$("$@" 2>&1) || { kill "$watcher"; wait "$watcher" 2>/dev/null; return 1; }
+    kill "$watcher"
+    wait "$watcher" 2>/dev/null || true
+    [ -e "$work/busy" ] || return 0
+    echo "    (a compiler ran during the run: again)"
   done
+  noisy_runs=$((noisy_runs + 1))
 }
 proc_tree() {  # proc_tree PID: the process and its children (nghttpx forks its worker)
   echo "$1" $(pgrep -P "$1" || true)
@@ -237,10 +253,20 @@ h1_procs() { [ "$1" = nghttpx ] && proc_tree "$nghttpx_h1_pid" || echo "${procs[
 h2_procs() { [ "$1" = nghttpx ] && proc_tree "$nghttpx_h2_pid" || echo "${procs[$1]}"; }
 
 # --- 1 and 2: requests/s through each proxy, rounds going through the paths in turn ---------------
-declare -A rps cpu_us err ticks requests l7
+declare -A rps cpu_us err ticks requests l7 runs
+# h2load_once H2LOAD ARGS…: one run against $run_url, with the CPU ticks of $run_pids before and
+# after ("TICKS BEFORE AFTER").
+h2load_once() {
+  local before
+  # shellcheck disable=SC2086
+  before=$(cpu_ticks $run_pids)
+  run_client h2load "$@" -D "$run_seconds" "$run_url"
+  # shellcheck disable=SC2086
+  echo "TICKS $before $(cpu_ticks $run_pids)"
+}
 # h2load_phase PHASE PROCS_FN URL_ARRAY H2LOAD ARGS…
 h2load_phase() {
-  local phase=$1 procs_fn=$2 round p pp out r before after done_n bad rq0
+  local phase=$1 procs_fn=$2 round p out r before after done_n bad rq0
   local -n urls=$3
   shift 3
   for p in "${proxies[@]}"; do
@@ -250,14 +276,10 @@ h2load_phase() {
   rq0=$(counter "$hop_admin" braid_dp_listener_downstream_rq_2xx_total)
   for round in $(seq "$rounds"); do
     for p in "${proxies[@]}"; do
-      wait_quiet
-      pp=$($procs_fn "$p")
-      # shellcheck disable=SC2086
-      before=$(cpu_ticks $pp)
-      out=$(run_client h2load "$@" -D "$run_seconds" "${urls[$p]}" 2>&1) ||
-        die "h2load failed on the $p path: $out"
-      # shellcheck disable=SC2086
-      after=$(cpu_ticks $pp)
+      run_pids=$($procs_fn "$p") run_url=${urls[$p]}
+      quiet_run out h2load_once "$@" || die "h2load failed on the $p path: $out"
+      before=$(echo "$out" | awk '/^TICKS/ {print $2}')
+      after=$(echo "$out" | awk '/^TICKS/ {print $3}')
       # Answered with a 2xx per second (h2load's own req/s also counts failed requests).
       done_n=$(echo "$out" | awk '/^requests:/ {print $8}')
       r=$(echo "$out" | awk -v n="$done_n" '/^finished in/ {
@@ -267,6 +289,7 @@ h2load_phase() {
       bad=$((bad + $(echo "$out" | awk '/^status codes:/ {print $5 + $7 + $9}')))
       [ "$bad" = 0 ] && [ "$done_n" -gt 0 ] || err[$phase:$p]=$((${err[$phase:$p]} + 1))
       rps[$phase:$p]=$(max "${rps[$phase:$p]}" "$r")
+      runs[$phase:$p]="${runs[$phase:$p]:-} ${r%.*}"
       requests[$phase:$p]=$((${requests[$phase:$p]} + done_n))
       ticks[$phase:$p]=$((${ticks[$phase:$p]} + after - before))
       printf '  round %s %-8s %10s req/s  %s not 2xx or failed\n' "$round" "$p" "$r" "$bad"
@@ -318,6 +341,12 @@ else
   rt=()
   scheduling="normal scheduling (SCHED_FIFO refused: not root?)"
 fi
+latency_once() {  # one run against $run_url; samples in $work/try
+  rm -f "$work/try"
+  run_client "${rt[@]}" "$bin/braid-openloop" --url "$run_url" --rate "$rate" \
+    --duration "${latency_seconds}s" --warmup 500ms --connections 8 --samples "$work/try" |
+    grep '^RESULT'
+}
 latency_phase() {  # latency_phase MODE
   local mode=$1 layout round p out a b c rq0
   rq0=$(counter "$app_admin" braid_dp_listener_downstream_rq_2xx_total)
@@ -328,11 +357,9 @@ latency_phase() {  # latency_phase MODE
       "$rounds rounds of ${latency_seconds}s (0.5 s warm-up) ($SECONDS s)"
     for round in $(seq "$rounds"); do
       for p in "${paths[@]}"; do
-        wait_quiet
-        out=$(run_client "${rt[@]}" "$bin/braid-openloop" --url "${mesh_url[$p]}" --rate "$rate" \
-          --duration "${latency_seconds}s" --warmup 500ms --connections 8 \
-          --samples "$work/lat.$mode.$layout.$p" | grep '^RESULT') ||
-          die "braid-openloop failed on the $p path ($mode)"
+        run_url=${mesh_url[$p]}
+        quiet_run out latency_once || die "braid-openloop failed on the $p path ($mode): $out"
+        cat "$work/try" >>"$work/lat.$mode.$layout.$p"
         [ "$(echo "$out" | field errors)" = 0 ] && [ "$(echo "$out" | field unfinished)" = 0 ] ||
           err[$mode:$p]=$((${err[$mode:$p]:-0} + 1))
         printf '  %-6s round %s %-6s %s\n' "$layout" "$round" "$p" "${out#RESULT }"
@@ -393,21 +420,21 @@ latency_phase mtls
 delta() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.0f", a - b}'; }
 echo
 echo "bench/http $(date -u +%Y-%m-%d) on $(nproc) cores; load average before/after:" \
-  "$load_before / $(cut -d' ' -f1-3 /proc/loadavg); runs started during a build: $noisy_runs"
+  "$load_before / $(cut -d' ' -f1-3 /proc/loadavg); runs kept with a compiler running: $noisy_runs"
 echo "proxies on CPU $proxy_cpu; nginx, h2load, braid-openloop and braid-cp on CPU $client_cpu" \
   "(except latency 'shared'); braid-dp at $commit"
 echo "$(haproxy -v | head -1 | cut -d' ' -f1-3), $(nghttpx --version | head -1)," \
   "$(nginx -v 2>&1 | cut -d' ' -f3)"
 echo
-echo "| protocol | load | path | req/s, best of $rounds (× direct) | proxy CPU µs/request |" \
-  "runs with errors |"
-echo "|---|---|---|---|---|---|"
+echo "| protocol | load | path | req/s, best of $rounds (× direct) | all rounds |" \
+  "proxy CPU µs/request | runs with errors |"
+echo "|---|---|---|---|---|---|---|"
 for phase in http1 http2; do
   if [ "$phase" = http1 ]; then load="h2load --h1 -c$h1_connections"
   else load="h2load -c$h2_connections -m$h2_streams"; fi
   for p in "${proxies[@]}"; do
     echo "| $phase | $load | $p | ${rps[$phase:$p]%.*} ($(ratio "${rps[$phase:$p]}" \
-      "${rps[$phase:direct]}")) | ${cpu_us[$phase:$p]} | ${err[$phase:$p]} |"
+      "${rps[$phase:direct]}")) |${runs[$phase:$p]} | ${cpu_us[$phase:$p]} | ${err[$phase:$p]} |"
   done
 done
 echo
