@@ -4,7 +4,9 @@ with /usr/bin/python3: Debian's python3-grpcio is installed for the system inter
 
   grpc_app.py serve NAME PORT_FILE      service braid.test.Echo on 127.0.0.1 (any port, written to
                                         PORT_FILE): Unary(x) -> "NAME:x"; Stream(n) -> n messages
-                                        "NAME:0" … "NAME:n-1"; Unary("sleep:MS") answers after MS ms
+                                        "NAME:0" … "NAME:n-1"; Unary("sleep:MS") answers after MS ms;
+                                        and grpc.health.v1.Health/Check (hand-encoded): SERVING,
+                                        NOT_SERVING while the file PORT_FILE.sick exists
   grpc_app.py call HOST:PORT            calls Unary("ping") and Stream("3") and prints the replies,
                                         one per line; exits non-zero on any gRPC error
   grpc_app.py count HOST:PORT N [K=V]   N Unary calls (with metadata K: V) on one channel; prints
@@ -42,8 +44,15 @@ def serve(name, port_file):
         "Unary": grpc.unary_unary_rpc_method_handler(unary, identity, identity),
         "Stream": grpc.unary_stream_rpc_method_handler(stream, identity, identity),
     })
+    def check(request, context):
+        # HealthCheckResponse{status = 1 SERVING or 2 NOT_SERVING}: field 1, varint.
+        return b"\x08\x02" if os.path.exists(port_file + ".sick") else b"\x08\x01"
+
+    health = grpc.method_handlers_generic_handler("grpc.health.v1.Health", {
+        "Check": grpc.unary_unary_rpc_method_handler(check, identity, identity),
+    })
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    server.add_generic_rpc_handlers((handler,))
+    server.add_generic_rpc_handlers((handler, health))
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     with open(port_file + ".tmp", "w") as f:

@@ -6,6 +6,7 @@
   GET /            -> "NAME\n"
   GET /bytes?n=N&rate=R -> N bytes, at R bytes/s when given (for long transfers)
   GET /flaky       -> 503 and 200 in turn (this process's count), body "NAME\n"
+  GET /health      -> 503 while the file PORT_FILE.sick exists, else 200 (health checks)
   GET /slow?ms=N   -> "NAME\n" after N milliseconds
   GET /echo...     -> JSON {"name", "method", "path", "headers"} of the request as received
   GET /requests    -> JSON list of [method, path, host, body length] of the requests before it
@@ -76,6 +77,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 FLAKY["count"] += 1
                 fail = FLAKY["count"] % 2 == 1
             return self.answer(503 if fail else 200, (NAME + "\n").encode())
+        if url.path == "/health":
+            sick = os.path.exists(sys.argv[2] + ".sick")
+            return self.answer(503 if sick else 200, (NAME + "\n").encode())
         if url.path == "/slow":
             ms = int(urllib.parse.parse_qs(url.query).get("ms", ["0"])[0])
             time.sleep(ms / 1000.0)

@@ -82,8 +82,12 @@ std::vector<std::string> compileHealthCheck(const pb::HealthCheck& in, HealthChe
       break;
     }
     case pb::HealthCheck::kGrpc:
-      out.kind = HealthCheckConfig::Kind::kTcp;
-      out.grpcRequested = true;
+      out.kind = HealthCheckConfig::Kind::kGrpc;
+      out.grpcServiceName = in.grpc().service_name();
+      out.grpcAuthority = in.grpc().authority();
+      if (!safeHeader("authority", out.grpcAuthority)) {
+        problems.push_back("grpc.authority '" + out.grpcAuthority + "' is not a valid authority");
+      }
       break;
     case pb::HealthCheck::CHECKER_NOT_SET:
       problems.push_back("no checker (tcp, http or grpc)");

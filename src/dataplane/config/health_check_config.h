@@ -16,6 +16,7 @@ struct HealthCheckConfig {
   enum class Kind {
     kTcp,   // connect, then send `send` and expect the `receive` blocks (none: connect only)
     kHttp,  // HTTP/1.1 GET `path`, expecting one of `expectedStatuses`
+    kGrpc,  // grpc.health.v1.Health/Check over HTTP/2, expecting SERVING
   };
   Kind kind = Kind::kTcp;
   std::chrono::milliseconds interval{60000};
@@ -39,9 +40,12 @@ struct HealthCheckConfig {
   std::vector<uint32_t> expectedStatuses{200};
   std::vector<std::pair<std::string, std::string>> setHeaders;  // replace same-named ones
   std::vector<std::pair<std::string, std::string>> addHeaders;  // appended
-  // The CP asked for gRPC (grpc.health.v1) or an HTTP/2 check, which this proxy does not send
-  // yet: it probes with a TCP connect instead.
-  bool grpcRequested = false;
+  // kGrpc: HealthCheckRequest.service ("" asks about the whole server) and the :authority
+  // ("": the cluster's service).
+  std::string grpcServiceName;
+  std::string grpcAuthority;
+  // The CP asked for an HTTP check over HTTP/2, which this proxy does not send yet: it probes
+  // with a TCP connect instead.
   bool http2Requested = false;
 };
 

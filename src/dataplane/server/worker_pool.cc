@@ -122,7 +122,7 @@ std::string WorkerPool::applyLocked(SnapshotPtr next, const WorkloadIdentityPtr&
     for (auto& [key, perWorker] : opened) sockets.emplace(key, std::move(perWorker[worker]));
     workers_[worker]->applyOnLoop(runtime, std::move(sockets));
   });
-  healthChecker_->update(runtime->clusters);
+  healthChecker_->update(runtime->clusters, runtime->tls);
   if (!draining_) bound_ = std::move(addresses);
   tlsIdentity_ = identity;
   {

@@ -1,43 +1,19 @@
 #include "dataplane/upstream/health_checker.h"
 
-#include <event2/event.h>
-#include <sys/socket.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <future>
 #include <optional>
 #include <random>
 
 #include "common/log.h"
 #include "dataplane/event/timer.h"
-#include "dataplane/network/address.h"
-#include "dataplane/network/connector.h"
-#include "dataplane/network/unique_fd.h"
 
 namespace braid::dataplane::upstream {
 
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
-struct HealthChecker::Target {
-  std::string cluster;
-  std::string endpoint;  // "ip:port"
-  network::ResolvedAddress address;
-  HealthCheckConfig config;
-  std::string host;          // the Host of HTTP probes: the service, else the cluster name
-  bool connectOnly = false;  // mTLS clusters: the sidecar's inbound is probed at L4
-  bool healthyPerCp = true;  // the CP's view (EndpointConfig::healthy), for the panic count
-  std::shared_ptr<EndpointCounters> counters;
-  std::shared_ptr<ClusterCounters> clusterCounters;
-};
-
 namespace {
-
-// A response's status line must arrive within this many bytes.
-constexpr size_t kMaxStatusLine = 8192;
-// What a tcp check reads at most while looking for its receive blocks.
-constexpr size_t kMaxReceive = 64 * 1024;
 
 std::mt19937_64& random() {
   thread_local std::mt19937_64 generator{std::random_device{}()};
@@ -49,52 +25,11 @@ milliseconds randomUpTo(milliseconds limit) {
   return milliseconds(std::uniform_int_distribution<int64_t>(0, limit.count() - 1)(random()));
 }
 
-// Envoy's TCP matcher: every block in order, each after the previous, not necessarily adjacent.
-bool receiveMatches(const std::string& data, const std::vector<std::string>& blocks) {
-  size_t from = 0;
-  for (const auto& block : blocks) {
-    size_t at = data.find(block, from);
-    if (at == std::string::npos) return false;
-    from = at + block.size();
-  }
-  return true;
-}
-
-std::string httpRequest(const HealthChecker::Target& target) {
-  const HealthCheckConfig& c = target.config;
-  std::vector<std::pair<std::string, std::string>> headers = {
-      {"Host", target.host}, {"User-Agent", "braid-health-check"}, {"Connection", "close"}};
-  auto same = [](const std::string& a, const std::string& b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                      [](char x, char y) { return std::tolower(x) == std::tolower(y); });
-  };
-  for (const auto& [name, value] : c.setHeaders) {
-    std::erase_if(headers, [&](const auto& h) { return same(h.first, name); });
-    headers.emplace_back(name, value);
-  }
-  for (const auto& header : c.addHeaders) headers.push_back(header);
-  std::string out = "GET " + c.path + " HTTP/1.1\r\n";
-  for (const auto& [name, value] : headers) out += name + ": " + value + "\r\n";
-  return out + "\r\n";
-}
-
-// The status of "HTTP/1.x NNN ..."; nullopt when the line is not a status line.
-std::optional<uint32_t> parseStatus(std::string_view line) {
-  if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || line[8] != ' ') return std::nullopt;
-  uint32_t status = 0;
-  for (size_t i = 9; i < 12; ++i) {
-    if (line[i] < '0' || line[i] > '9') return std::nullopt;
-    status = status * 10 + static_cast<uint32_t>(line[i] - '0');
-  }
-  if (line.size() > 12 && line[12] != ' ' && line[12] != '\r') return std::nullopt;
-  return status;
-}
-
 }  // namespace
 
-class HealthChecker::Session final : private network::Connector::Handler {
+class HealthChecker::Session final {
  public:
-  enum class Outcome { kSuccess, kNetworkFailure, kActiveFailure };
+  using Outcome = HealthProbeOutcome;
 
   Session(HealthChecker& owner, event_base* base, Target target)
       : owner_(owner),
@@ -108,13 +43,15 @@ class HealthChecker::Session final : private network::Connector::Handler {
   ~Session() { closeProbe(); }
 
   // A new configuration for the same endpoint: the counts carry on, and so does the schedule
-  // unless the intervals changed (a probe in flight schedules the next one with the new ones).
+  // unless the intervals or the TLS contexts (a certificate arrived, roots changed) changed (a
+  // probe in flight schedules the next one with the new ones).
   void reconfigure(Target target) {
     const HealthCheckConfig& old = target_.config;
     bool rescheduled = target.config.interval != old.interval ||
-                       target.config.noTrafficInterval != old.noTrafficInterval;
+                       target.config.noTrafficInterval != old.noTrafficInterval ||
+                       target.contexts != target_.contexts;
     target_ = std::move(target);
-    if (rescheduled && connector_ == nullptr && read_ == nullptr) {
+    if (rescheduled && probe_ == nullptr) {
       timer_.schedule(
           randomUpTo(std::min(target_.config.interval, target_.config.noTrafficInterval)));
     }
@@ -127,86 +64,13 @@ class HealthChecker::Session final : private network::Connector::Handler {
     lastProbe_ = Clock::now();
     target_.clusterCounters->healthCheckAttempts.fetch_add(1, std::memory_order_relaxed);
     deadline_.schedule(target_.config.timeout);
-    network::Connector::Handler& handler = *this;
-    connector_ = std::make_unique<network::Connector>(base_, handler);
-    if (connector_->start(target_.address, target_.config.timeout) != 0) {
-      finish(Outcome::kNetworkFailure);
-    }
-  }
-
-  void onConnectResult(network::Connector::Result result, network::UniqueFd socket, int) override {
-    connector_.reset();  // allowed: the Connector touches nothing after the call
-    if (result != network::Connector::Result::kConnected) {
-      finish(Outcome::kNetworkFailure);
-      return;
-    }
-    socket_ = std::move(socket);
-    const HealthCheckConfig& c = target_.config;
-    bool http = c.kind == HealthCheckConfig::Kind::kHttp && !target_.connectOnly;
-    std::string out = http ? httpRequest(target_) : target_.connectOnly ? "" : c.send;
-    // A fresh connection's send buffer takes a probe this small at once; anything short of
-    // that is a failure rather than a reason to buffer.
-    if (!out.empty()) {
-      ssize_t n = ::send(socket_.get(), out.data(), out.size(), MSG_NOSIGNAL);
-      if (n != static_cast<ssize_t>(out.size())) {
-        finish(Outcome::kNetworkFailure);
-        return;
-      }
-    }
-    if (!http && (target_.connectOnly || c.receive.empty())) {
-      finish(Outcome::kSuccess);
-      return;
-    }
-    read_ = event_new(base_, socket_.get(), EV_READ | EV_PERSIST, &Session::onReadable, this);
-    if (read_ == nullptr || event_add(read_, nullptr) != 0) finish(Outcome::kNetworkFailure);
-  }
-
-  static void onReadable(int fd, short, void* arg) {
-    auto* self = static_cast<Session*>(arg);
-    char buf[4096];
-    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-    if (n <= 0) {  // closed (or reset) before the answer was complete
-      self->finish(Outcome::kNetworkFailure);
-      return;
-    }
-    self->in_.append(buf, static_cast<size_t>(n));
-    self->examine();
-  }
-
-  void examine() {
-    const HealthCheckConfig& c = target_.config;
-    if (c.kind == HealthCheckConfig::Kind::kTcp) {
-      if (receiveMatches(in_, c.receive)) {
-        finish(Outcome::kSuccess);
-      } else if (in_.size() > kMaxReceive) {
-        finish(Outcome::kNetworkFailure);
-      }
-      return;
-    }
-    size_t eol = in_.find("\r\n");
-    if (eol == std::string::npos) {
-      if (in_.size() > kMaxStatusLine) finish(Outcome::kNetworkFailure);
-      return;
-    }
-    auto status = parseStatus(std::string_view(in_).substr(0, eol));
-    if (!status) {
-      finish(Outcome::kNetworkFailure);
-      return;
-    }
-    bool expected = std::find(c.expectedStatuses.begin(), c.expectedStatuses.end(), *status) !=
-                    c.expectedStatuses.end();
-    finish(expected ? Outcome::kSuccess : Outcome::kActiveFailure);
+    probe_ =
+        std::make_unique<HealthProbe>(base_, target_, [this](Outcome outcome) { finish(outcome); });
+    if (!probe_->start()) finish(Outcome::kNetworkFailure);
   }
 
   void closeProbe() {
-    connector_.reset();
-    if (read_ != nullptr) {
-      event_free(read_);
-      read_ = nullptr;
-    }
-    socket_.reset();
-    in_.clear();
+    probe_.reset();
     deadline_.cancel();
   }
 
@@ -226,6 +90,14 @@ class HealthChecker::Session final : private network::Connector::Handler {
   // within one interval instead of after the slow wait.
   void tick() {
     const HealthCheckConfig& c = target_.config;
+    // An mTLS cluster before this proxy has its certificate: nothing can be checked (the data
+    // path cannot connect either), and it is not the endpoint's fault. Like Envoy, which warms
+    // a cluster (secrets first) before checking it: no probe, no verdict. A new certificate
+    // reschedules (reconfigure()).
+    if (target_.tls.enabled && (target_.contexts == nullptr || target_.tlsClient == nullptr)) {
+      timer_.schedule(c.interval);
+      return;
+    }
     if (lastProbe_ && !owner_.clusterHasTraffic(target_.cluster) &&
         Clock::now() - *lastProbe_ < c.noTrafficInterval) {
       timer_.schedule(std::min(c.interval, c.noTrafficInterval));
@@ -267,10 +139,8 @@ class HealthChecker::Session final : private network::Connector::Handler {
   Target target_;
   event::Timer timer_;
   event::Timer deadline_;
-  std::unique_ptr<network::Connector> connector_;
-  network::UniqueFd socket_;
-  struct event* read_ = nullptr;
-  std::string in_;
+  // The probe in flight (with its own copy of the target).
+  std::unique_ptr<HealthProbe> probe_;
   std::optional<Clock::time_point> lastProbe_;
   uint32_t failures_ = 0;   // network failures in a row while healthy
   uint32_t successes_ = 0;  // successes in a row while unhealthy
@@ -290,7 +160,8 @@ void HealthChecker::sync() {
   done.get_future().wait();
 }
 
-void HealthChecker::update(const std::map<std::string, ClusterRuntime>& clusters) {
+void HealthChecker::update(const std::map<std::string, ClusterRuntime>& clusters,
+                           tls::TlsContextsPtr contexts) {
   std::vector<Target> targets;
   for (const auto& [name, cluster] : clusters) {
     const ClusterConfig& config = *cluster.config;
@@ -303,7 +174,11 @@ void HealthChecker::update(const std::map<std::string, ClusterRuntime>& clusters
       target.address = *endpoint.address;
       target.config = *config.healthCheck;
       target.host = config.service.empty() ? name : config.service;
-      target.connectOnly = config.tls.enabled;
+      target.tls = config.tls;
+      if (config.tls.enabled) {
+        target.contexts = contexts;
+        target.tlsClient = cluster.tlsClient;
+      }
       target.healthyPerCp = endpoint.config->healthy;
       target.counters = endpoint.counters;
       target.clusterCounters = cluster.counters;

@@ -6,12 +6,17 @@
 // workers' balancers read (EndpointRuntime::usable()).
 //
 // Rules (Envoy's):
-//  - A probe is a TCP connect, then for kTcp an optional send and the receive blocks expected in
-//    order (not necessarily contiguous), for kHttp an HTTP/1.1 GET whose status must be one of
-//    the expected ones. `timeout` bounds the whole probe.
-//  - A network failure (refused, timed out, closed early, a malformed response) counts toward
-//    unhealthyThreshold; an active failure (an HTTP status not expected) marks the endpoint
-//    unhealthy at once. healthyThreshold successes in a row bring it back.
+//  - A probe (health_probe.h) connects; for a cluster with mTLS (another sidecar: every cluster of
+//    an mTLS mesh) it then does the data path's mTLS client handshake (this proxy's certificate,
+//    the mesh's roots, the server's SVID checked against the cluster's SAN). Over that stream:
+//    kTcp sends `send` and expects the receive blocks in order (not necessarily contiguous),
+//    kHttp an HTTP/1.1 GET whose status must be one of the expected ones, kGrpc a
+//    grpc.health.v1.Health/Check over HTTP/2 that must answer SERVING. The peer sidecar's inbound
+//    is L4, so the check reaches its app. `timeout` bounds the whole probe.
+//  - A network failure (refused, timed out, a failed TLS handshake or server identity, closed
+//    early, a malformed response) counts toward unhealthyThreshold; an active failure (an HTTP
+//    status not expected, a gRPC answer other than OK + SERVING) marks the endpoint unhealthy at
+//    once. healthyThreshold successes in a row bring it back.
 //  - Probes run every `interval` (+ intervalJitter and intervalJitterPercent of the interval,
 //    random), or every noTrafficInterval while no endpoint of the cluster has ever had a
 //    connection (back to `interval` within one interval of the first); the first one after a
@@ -19,9 +24,8 @@
 //  - Panic: when the healthy endpoints (not failing active checks, not marked unhealthy by the
 //    CP) are fewer than healthyPanicThreshold percent of the cluster, every endpoint marked
 //    unhealthy by active checks is used again, or none with failTrafficOnPanic.
-//  - Clusters with mTLS (other sidecars) are probed with a TCP connect to the sidecar's inbound:
-//    that inbound is L4 and a probe through TLS is future work. gRPC and HTTP/2 checks (not
-//    spoken yet) are TCP connects too.
+//  - HTTP checks of `http2` services (not gRPC) are not spoken over HTTP/2 yet: TCP connects (over
+//    mTLS when the cluster has it).
 //  - An endpoint starts healthy (a configuration push must not stop traffic); state is kept by
 //    (cluster, endpoint address) across snapshots, like the endpoint counters.
 //  - Every probe connects anew: reuseConnection is not implemented.
@@ -34,7 +38,9 @@
 #include <vector>
 
 #include "dataplane/event/event_loop.h"
+#include "dataplane/tls/tls_contexts.h"
 #include "dataplane/upstream/cluster_runtime.h"
+#include "dataplane/upstream/health_probe.h"
 
 namespace braid::dataplane::upstream {
 
@@ -45,14 +51,16 @@ class HealthChecker {
   HealthChecker(const HealthChecker&) = delete;
   HealthChecker& operator=(const HealthChecker&) = delete;
 
-  // The clusters of the configuration just applied (any thread; the work is posted to the
+  // The clusters of the configuration just applied, with its TLS contexts (RuntimeConfig::tls,
+  // which own the clusters' tlsClient; nullptr: none) (any thread; the work is posted to the
   // checker's loop). Endpoints or clusters that no longer have a health check stop being probed
   // and count as healthy again.
-  void update(const std::map<std::string, ClusterRuntime>& clusters);
+  void update(const std::map<std::string, ClusterRuntime>& clusters,
+              tls::TlsContextsPtr contexts = nullptr);
   // Waits until the checker has handled everything posted before (tests).
   void sync();
 
-  struct Target;
+  using Target = HealthProbeTarget;
   class Session;
 
  private:

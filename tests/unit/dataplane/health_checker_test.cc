@@ -15,7 +15,9 @@
 
 #include "dataplane/server/worker_pool.h"
 #include "dataplane/stats/stats.h"
+#include "dataplane/tls/tls_contexts.h"
 #include "dataplane/upstream/endpoint_registry.h"
+#include "test_pki.h"
 #include "test_support.h"
 
 namespace braid::dataplane {
@@ -162,13 +164,20 @@ struct Checked {
   std::map<std::string, upstream::ClusterRuntime> clusters;
   upstream::HealthChecker checker;
 
-  Checked(const std::vector<uint16_t>& ports, const HealthCheckConfig& hc, bool tls = false) {
+  // With `expectedSan`: an mTLS cluster (this proxy is "web" with `contexts`, the server must be
+  // `expectedSan`).
+  Checked(const std::vector<uint16_t>& ports, const HealthCheckConfig& hc,
+          tls::TlsContextsPtr contexts = nullptr, const std::string& expectedSan = "") {
     config = makeCluster("backend", ports);
-    config.tls.enabled = tls;
+    config.tls.enabled = !expectedSan.empty();
+    config.tls.identity = "web";
+    config.tls.expectedSan = expectedSan;
+    config.tls.sni = "backend{mesh=default}";
     config.healthCheck = hc;
     upstream::ClusterRuntime& runtime = clusters["backend"];
     runtime.config = &config;
     runtime.counters = std::make_shared<ClusterCounters>();
+    if (contexts) runtime.tlsClient = contexts->client("web");
     for (const auto& endpoint : config.endpoints) {
       upstream::EndpointRuntime resolved;
       resolved.config = &endpoint;
@@ -177,7 +186,7 @@ struct Checked {
       resolved.counters = registry.get(config.name, resolved.key);
       runtime.endpoints.push_back(resolved);
     }
-    checker.update(clusters);
+    checker.update(clusters, contexts);
   }
 
   const upstream::EndpointRuntime& endpoint(size_t i) { return clusters["backend"].endpoints[i]; }
@@ -407,16 +416,101 @@ TEST(HealthCheckerTest, NoTrafficIntervalUntilTheFirstConnection) {
   EXPECT_TRUE(waitFor([&] { return c.counters().healthCheckAttempts.load() >= 4; }, 2000ms));
 }
 
-TEST(HealthCheckerTest, MtlsClustersAreProbedWithAConnectOnly) {
-  ProbeServer server(ProbeServer::Mode::kHttp);
-  server.setStatus(503);  // an HTTP probe would fail
-  HealthCheckConfig hc = fastCheck(milliseconds(50), 1, 1);
+// The peer's sidecar for the mTLS tests: a STRICT inbound (identity "backend", L4) in front of
+// `app`, as in an mTLS mesh.
+class BackendSidecar {
+ public:
+  BackendSidecar(const test_pki::Ca& ca, uint16_t appPort) : inboundPort_(freePort()) {
+    auto inbound = makeListener("inbound:backend", inboundPort_, "localhost:app");
+    inbound.direction = Direction::kInbound;
+    inbound.security.mode = TlsMode::kStrict;
+    inbound.security.identity = "backend";
+    auto app = makeCluster("localhost:app", {appPort});
+    app.service = "";
+    auto snapshot = std::make_shared<Snapshot>(*makeSnapshot("1", {inbound}, {app}));
+    snapshot->mtls = meshTls(ca);
+    snapshot->identities = {"backend"};
+    EXPECT_EQ(pool_.setIdentity(test_pki::makeIdentity(ca, {"backend"})), "");
+    EXPECT_EQ(pool_.apply(snapshot), "");
+  }
+  static MtlsConfig meshTls(const test_pki::Ca& ca) {
+    MtlsConfig mtls;
+    mtls.enabled = true;
+    mtls.backend = "ca-1";
+    mtls.trustDomain = "default";
+    mtls.trustedRootsPem = {ca.certPem()};
+    return mtls;
+  }
+  uint16_t port() const { return inboundPort_; }
+  uint64_t handshakes() { return stats_.listener("inbound:backend")->sslHandshakes.load(); }
+
+ private:
+  uint16_t inboundPort_;
+  Stats stats_;
+  WorkerPool pool_{1, stats_};
+};
+
+tls::TlsContextsPtr webContexts(const test_pki::Ca& ca) {
+  std::string error;
+  auto contexts = tls::TlsContexts::build(BackendSidecar::meshTls(ca),
+                                          *test_pki::makeIdentity(ca, {"web"}), error);
+  EXPECT_TRUE(contexts) << error;
+  return contexts;
+}
+
+TEST(HealthCheckerTest, MtlsClustersAreProbedThroughTheHandshakeToTheApp) {
+  test_pki::Ca ca("mesh root");
+  ProbeServer app(ProbeServer::Mode::kHttp);
+  BackendSidecar sidecar(ca, app.port());
+  HealthCheckConfig hc = fastCheck(milliseconds(200), 2, 1);
   hc.kind = HealthCheckConfig::Kind::kHttp;
-  Checked c({server.port()}, hc, /*tls=*/true);
+  hc.path = "/health";
+  Checked c({sidecar.port()}, hc, webContexts(ca), "spiffe://default/backend");
   ASSERT_TRUE(waitFor([&] { return c.counters().healthCheckAttempts.load() >= 3; }));
   EXPECT_FALSE(c.failed(0));
   EXPECT_EQ(c.counters().healthCheckFailures.load(), 0u);
-  EXPECT_EQ(server.lastRequest(), "");  // nothing was sent
+  // The GET went through the sidecar (verified mTLS) to the app.
+  EXPECT_EQ(app.lastRequest().rfind("GET /health HTTP/1.1\r\nHost: backend\r\n", 0), 0u)
+      << app.lastRequest();
+  EXPECT_GE(sidecar.handshakes(), 1u);
+  // The app's answer counts: a 503 ejects at once.
+  app.setStatus(503);
+  EXPECT_TRUE(waitFor([&] { return c.failed(0); }));
+  app.setStatus(200);
+  EXPECT_TRUE(waitFor([&] { return !c.failed(0); }));
+}
+
+TEST(HealthCheckerTest, AnUnexpectedServerIdentityIsANetworkFailure) {
+  test_pki::Ca ca("mesh root");
+  ProbeServer app(ProbeServer::Mode::kHttp);
+  BackendSidecar sidecar(ca, app.port());
+  HealthCheckConfig hc = fastCheck(milliseconds(100), 2, 1);
+  hc.kind = HealthCheckConfig::Kind::kHttp;
+  Checked c({sidecar.port()}, hc, webContexts(ca), "spiffe://default/someone-else");
+  EXPECT_TRUE(waitFor([&] { return c.failed(0); }));
+  EXPECT_GE(c.counters().healthCheckFailures.load(), 2u);  // unhealthyThreshold network failures
+  EXPECT_EQ(app.lastRequest(), "");                        // nothing reached the app
+}
+
+TEST(HealthCheckerTest, AnMtlsClusterIsNotProbedWithoutACertificateAndIsAsSoonAsOneArrives) {
+  test_pki::Ca ca("mesh root");
+  ProbeServer app(ProbeServer::Mode::kHttp);
+  BackendSidecar sidecar(ca, app.port());
+  HealthCheckConfig hc = fastCheck(milliseconds(100), 1, 1);
+  hc.kind = HealthCheckConfig::Kind::kHttp;
+  hc.noTrafficInterval = milliseconds(60000);  // the slow interval until there is traffic
+  Checked c({sidecar.port()}, hc, nullptr, "spiffe://default/backend");  // no identity yet
+  std::this_thread::sleep_for(milliseconds(400));
+  EXPECT_EQ(c.counters().healthCheckAttempts.load(), 0u);  // nothing goes out, nothing fails
+  EXPECT_FALSE(c.failed(0));
+  // The certificate arrives: probed within one interval, not after the slow one.
+  auto contexts = webContexts(ca);
+  c.clusters["backend"].tlsClient = contexts->client("web");
+  c.checker.update(c.clusters, contexts);
+  EXPECT_TRUE(waitFor([&] { return c.counters().healthCheckAttempts.load() >= 1; }, 1000ms));
+  EXPECT_TRUE(waitFor([&] { return !app.lastRequest().empty(); }, 1000ms));
+  EXPECT_FALSE(c.failed(0));
+  EXPECT_EQ(c.counters().healthCheckFailures.load(), 0u);
 }
 
 }  // namespace

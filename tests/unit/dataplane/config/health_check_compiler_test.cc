@@ -87,10 +87,12 @@ TEST(HealthCheckCompiler, TcpBytesAndGrpcAsTcp) {
   EXPECT_EQ(out.receive, (std::vector<std::string>{"+PONG"}));
 
   hc.mutable_grpc()->set_service_name("search.v1");
+  hc.mutable_grpc()->set_authority("search.internal");
   HealthCheckConfig grpc;
   EXPECT_TRUE(compileHealthCheck(hc, grpc).empty());
-  EXPECT_EQ(grpc.kind, HealthCheckConfig::Kind::kTcp);  // connect only until gRPC is spoken
-  EXPECT_TRUE(grpc.grpcRequested);
+  EXPECT_EQ(grpc.kind, HealthCheckConfig::Kind::kGrpc);
+  EXPECT_EQ(grpc.grpcServiceName, "search.v1");
+  EXPECT_EQ(grpc.grpcAuthority, "search.internal");
   EXPECT_TRUE(grpc.send.empty());
 }
 
