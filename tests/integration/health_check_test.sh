@@ -3,6 +3,8 @@
 # checker probes through the callee's sidecar to its app with HTTP), python apps, curl.
 # A dead instance (its app killed, its sidecar still registered and healthy for the CP) is
 # ejected within two health-check intervals; after that no request fails; it comes back.
+# gRPC: Health/Check over h2c; an instance answering NOT_SERVING is ejected and comes back.
+# (health_check_mtls_test.sh: the same through mTLS sidecars.)
 #   BRAID_BIN: where the binaries are (default build/bin); run from the repository root.
 set -euo pipefail
 
@@ -23,6 +25,13 @@ spec:
       unhealthyThreshold: 2
       healthyThreshold: 1
       http: {path: /, expectedStatuses: [200]}
+  - targetRef: {kind: MeshService, name: echo}
+    default:
+      interval: ${interval_ms}ms
+      timeout: 500ms
+      unhealthyThreshold: 2
+      noTrafficInterval: ${interval_ms}ms
+      grpc: {}
 YAML
 
 dp_protocol=http
@@ -66,6 +75,36 @@ python3 "$app" backend-2 "$tmp/backend-2b.app-port" "$b2_app" &
 pids+=($!)
 back() { flags | grep -q 'health_flags::healthy'; }
 check "it comes back once its app answers again" wait_for 10 back
+
+# gRPC over h2c: two echo instances, client calling echo.
+grpc_app=tests/support/grpc_app.py
+for n in 1 2; do
+  /usr/bin/python3 "$grpc_app" serve "echo-$n" "$tmp/echo-$n.grpc-port" >>"$tmp/echo-$n-app.log" 2>&1 &
+  pids+=($!)
+  wait_file "$tmp/echo-$n.grpc-port" || { echo "the gRPC server did not start" >&2; exit 1; }
+done
+e2_in=$(free_port); client_out=$(free_port)
+dp_protocol=grpc start_dp echo-1 echo "$(cat "$tmp/echo-1.grpc-port")" "$(free_port)" "" ""
+dp_protocol=grpc start_dp echo-2 echo "$(cat "$tmp/echo-2.grpc-port")" "$e2_in" "" ""
+start_app client; client_app=$app_port
+start_dp client client "$client_app" "$(free_port)" echo "$client_out"
+check "client ready" wait_ready "$client_admin"
+probed() {
+  curl -s "$client_admin/stats/prometheus" |
+    grep -q 'braid_dp_cluster_health_check_attempts_total{cluster="echo"} [4-9]'
+}
+check "gRPC probes run" wait_for 10 probed
+check "... and none failed" grep -q 'braid_dp_cluster_health_check_failures_total{cluster="echo"} 0' \
+  <(curl -s "$client_admin/stats/prometheus")
+echo_flags() { curl -s "$client_admin/clusters" | grep "echo::127.0.0.1:$e2_in::health_flags::"; }
+touch "$tmp/echo-2.grpc-port.sick"
+sick_ejected() { echo_flags | grep -q failed_active_hc; }
+check "echo-2 answering NOT_SERVING is ejected" wait_for $((2 * interval_ms / 1000 + 1)) sick_ejected
+counts=$(/usr/bin/python3 "$grpc_app" count "127.0.0.1:$client_out" 20 2>&1 || true)
+check "all calls go to echo-1 (got: $(echo $counts))" test "$counts" = "echo-1 20"
+rm -f "$tmp/echo-2.grpc-port.sick"
+echo_back() { echo_flags | grep -q 'health_flags::healthy'; }
+check "echo-2 comes back once SERVING" wait_for 5 echo_back
 
 if [ "$failed" -ne 0 ]; then
   echo "$failed check(s) failed" >&2
