@@ -69,6 +69,8 @@ class H2ClientSession : private H2Connection::Events {
   size_t unconsumedInbound(int32_t streamId) const { return conn_.unconsumedInbound(streamId); }
   size_t openStreams() const { return conn_.openStreams(); }
   uint32_t maxConcurrentStreams() const { return conn_.peerMaxConcurrentStreams(); }
+  // The server's SETTINGS arrived: maxConcurrentStreams() is its own limit, not an assumption.
+  bool settingsReceived() const { return conn_.peerSettingsReceived(); }
   // False once the server sent GOAWAY, or when the streams in use reach its limit.
   bool canOpenStream() const {
     return !conn_.peerWentAway() && !conn_.wantsClose() && openStreams() < maxConcurrentStreams();

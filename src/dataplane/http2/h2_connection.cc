@@ -144,6 +144,9 @@ struct H2Connection::Glue {
         if (s != nullptr && !s->rejected) c.events_.onReset(id, frame->rst_stream.error_code);
         return 0;
       }
+      case NGHTTP2_SETTINGS:
+        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) c.settingsReceived_ = true;
+        return 0;
       case NGHTTP2_GOAWAY:
         c.goAwayReceived_ = true;
         c.events_.onGoAway(frame->goaway.last_stream_id, frame->goaway.error_code);

@@ -63,6 +63,8 @@ class H2Connection {
   size_t openStreams() const { return streams_.size(); }
   uint32_t peerMaxConcurrentStreams() const;
   bool peerWentAway() const { return goAwayReceived_; }
+  // The peer's first SETTINGS frame arrived (its limits are known).
+  bool peerSettingsReceived() const { return settingsReceived_; }
   std::optional<uint32_t> goAwaySentCode() const { return goAwaySentCode_; }
   bool wantsClose() const;
 
@@ -101,6 +103,7 @@ class H2Connection {
   std::unordered_map<int32_t, Stream> streams_;
   std::string error_;
   bool goAwayReceived_ = false;
+  bool settingsReceived_ = false;
   bool localGoAway_ = false;
   std::optional<uint32_t> goAwaySentCode_;
 };

@@ -52,7 +52,8 @@ std::optional<std::string> readSome(int fd, int ms) {
 //                 grpc-status 0 in trailers
 class H2Backend {
  public:
-  explicit H2Backend(std::string name) : name_(std::move(name)) {
+  explicit H2Backend(std::string name, http2::H2Options options = {})
+      : name_(std::move(name)), options_(options) {
     port_ = freePort();
     listenFd_ = listenOn(port_, 64);
     thread_ = std::thread([this] { acceptLoop(); });
@@ -75,7 +76,7 @@ class H2Backend {
  private:
   struct Connection : http2::H2ServerSession::Handler {
     H2Backend& backend;
-    http2::H2ServerSession session{*this};
+    http2::H2ServerSession session;
     struct Stream {
       Headers headers;
       size_t bodyBytes = 0;
@@ -83,7 +84,7 @@ class H2Backend {
       bool ready = false;
     };
     std::map<int32_t, Stream> streams;
-    explicit Connection(H2Backend& b) : backend(b) {}
+    explicit Connection(H2Backend& b) : backend(b), session(*this, b.options_) {}
 
     void onRequestHeaders(int32_t id, Headers&& headers, bool endStream) override {
       backend.requests_++;
@@ -167,6 +168,7 @@ class H2Backend {
   }
 
   std::string name_;
+  http2::H2Options options_;
   uint16_t port_ = 0;
   int listenFd_ = -1;
   std::atomic<bool> stop_{false};
@@ -382,6 +384,23 @@ TEST_F(H2ProxyTest, LargeResponsesStreamThroughTheWindows) {
   ASSERT_TRUE(client.run(10000ms));
   for (int32_t id : ids) EXPECT_EQ(client.result(id).body.size(), 2u << 20);
   EXPECT_EQ(client.result(upload).body, "b:/up body=1048576");
+}
+
+// A server allowing 2 concurrent streams: the pool opens more connections rather than queueing.
+TEST_F(H2ProxyTest, MoreConnectionsOpenAtTheServersStreamLimit) {
+  http2::H2Options two;
+  two.maxConcurrentStreams = 2;
+  H2Backend backend("b", two);
+  apply({catchAll({{"echo", 1}})}, {makeCluster("echo", {backend.port()})});
+  H2Client client(port_);
+  int32_t first = client.start("/warm");  // the connection is up and has the server's SETTINGS
+  ASSERT_TRUE(client.run());
+  EXPECT_EQ(client.result(first).status, 200);
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 8; ++i) ids.push_back(client.start("/slow"));
+  ASSERT_TRUE(client.run());
+  for (int32_t id : ids) EXPECT_EQ(client.result(id).body, "b:/slow body=0");
+  EXPECT_EQ(backend.connectionsAccepted(), 4);
 }
 
 // gRPC channels live long: a route change applies to the next stream on an open connection.

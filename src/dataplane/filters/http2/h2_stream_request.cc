@@ -297,6 +297,15 @@ void H2StreamRequest::onConnectionReady(H2UpstreamConnection& connection) {
   openStream(&connection);
 }
 
+void H2StreamRequest::onConnectionBusy() {
+  // Not this endpoint's fault and not a retry: the try starts again on another connection.
+  connection_ = nullptr;
+  waiting_ = false;
+  tryTimer_.cancel();
+  tried_.pop_back();
+  backoffTimer_.schedule(std::chrono::milliseconds(0));
+}
+
 void H2StreamRequest::onConnectSucceeded() { report(upstream::UpstreamResult::kConnectSuccess); }
 
 void H2StreamRequest::onConnectionFailed() {

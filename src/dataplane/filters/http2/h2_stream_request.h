@@ -84,6 +84,7 @@ class H2StreamRequest final : private H2StreamClient {
   // H2StreamClient (the current try).
   void onConnectionReady(H2UpstreamConnection& connection) override;
   void onConnectionFailed() override;
+  void onConnectionBusy() override;
   void onConnectSucceeded() override;
   void onResponseHeaders(braid::http::Headers&& headers, bool endStream) override;
   void onResponseData(std::string_view data, bool endStream) override;

@@ -104,13 +104,13 @@ H2StreamClient* H2UpstreamConnection::clientOf(int32_t streamId) const {
 }
 
 void H2UpstreamConnection::scheduleFlush() {
-  if (flushScheduled_ || closed_ || !ready_) return;
+  if (flushScheduled_ || closed_ || !connected_) return;
   flushScheduled_ = true;
   flushTimer_.schedule(std::chrono::milliseconds(0));
 }
 
 void H2UpstreamConnection::flush() {
-  if (closed_ || !ready_) return;
+  if (closed_ || !connected_) return;
   network::StreamSocket& socket = upstream_->socket();
   if (socket.outputLength() < limits_.highWatermark) {
     std::string out;
@@ -127,14 +127,27 @@ void H2UpstreamConnection::flush() {
 // ---- connection events ----
 
 void H2UpstreamConnection::onUpstreamConnected(hcm::UpstreamConnection& connection) {
-  ready_ = true;
+  connected_ = true;
   config_.reset();  // the cluster and TLS contexts are no longer used
   connection.socket().setReadEnabled(true);
+  flush();  // our preface and SETTINGS; streams wait for the server's (becomeReady)
+  closeIfFinished();
+}
+
+void H2UpstreamConnection::becomeReady() {
+  // Streams opened before the server's limit is known would go out under nghttp2's assumption
+  // (100) and be refused beyond the real one; after it, nghttp2 queues what does not fit, so
+  // the waiters beyond the limit go to another connection instead of queueing here.
+  ready_ = true;
   std::vector<H2StreamClient*> waiting;
   waiting.swap(waiting_);
-  for (H2StreamClient* client : waiting) client->onConnectionReady(*this);
-  flush();
-  closeIfFinished();
+  for (H2StreamClient* client : waiting) {
+    if (session_.openStreams() < session_.maxConcurrentStreams()) {
+      client->onConnectionReady(*this);
+    } else {
+      client->onConnectionBusy();
+    }
+  }
 }
 
 void H2UpstreamConnection::onUpstreamConnectFailed(hcm::UpstreamConnection&) {
@@ -174,6 +187,7 @@ void H2UpstreamConnection::onUpstreamReadable(hcm::UpstreamConnection& connectio
     close("closed by the peer");
     return;
   }
+  if (!ready_ && session_.settingsReceived()) becomeReady();
   flush();
   closeIfFinished();
 }
@@ -225,7 +239,7 @@ void H2UpstreamConnection::closeIfFinished() {
   if (closed_) return;
   const bool goneAway = ready_ && !session_.canOpenStream() && session_.openStreams() == 0 &&
                         waiting_.empty() && streams_.empty();
-  const bool sessionDone = ready_ && session_.wantsClose();
+  const bool sessionDone = connected_ && session_.wantsClose();
   if (goneAway || sessionDone) close("finished");
 }
 

@@ -38,9 +38,11 @@ class H2UpstreamConnection;
 // The request (its current try) on one stream.
 class H2StreamClient {
  public:
-  // The connection is up: open the stream now (startStream) or give the place back
-  // (cancelWait).
+  // The connection is up and the server's SETTINGS are in: open the stream now (startStream).
   virtual void onConnectionReady(H2UpstreamConnection& connection) = 0;
+  // The connection came up with less room (the server's SETTINGS_MAX_CONCURRENT_STREAMS) than
+  // the streams waiting for it: take another connection; no stream was opened.
+  virtual void onConnectionBusy() = 0;
   // The connection could not be set up (connect or TLS failure): no stream was opened.
   virtual void onConnectionFailed() = 0;
   // HTTP/1.1 tries (h1_upstream_stream.h): their own connection is up.
@@ -89,7 +91,8 @@ class H2UpstreamConnection final : private hcm::UpstreamConnection::Client,
   // SETTINGS_MAX_CONCURRENT_STREAMS (100 until they arrive).
   bool hasCapacity() const;
 
-  // Before ready(): `client` gets onConnectionReady or onConnectionFailed later.
+  // Before ready(): `client` gets onConnectionReady, onConnectionBusy or onConnectionFailed
+  // later.
   void wait(H2StreamClient& client);
   void cancelWait(H2StreamClient& client);
   // Opens a stream for `client` (ready() only); < 0 when it could not.
@@ -126,6 +129,8 @@ class H2UpstreamConnection final : private hcm::UpstreamConnection::Client,
   // Closes when nothing more can happen on it (GOAWAY with no streams left, or the session is
   // done); the last thing an event handler does.
   void closeIfFinished();
+  // The server's SETTINGS arrived: waiting clients open their streams, as many as it allows.
+  void becomeReady();
 
   event_base* base_;
   std::string key_;
@@ -140,7 +145,8 @@ class H2UpstreamConnection final : private hcm::UpstreamConnection::Client,
   event::Timer flushTimer_;
   std::map<int32_t, H2StreamClient*> streams_;  // abandoned streams are removed at once
   std::vector<H2StreamClient*> waiting_;
-  bool ready_ = false;
+  bool connected_ = false;  // TCP (and TLS) up: bytes flow
+  bool ready_ = false;      // and the server's SETTINGS are in: streams may open
   bool closed_ = false;
   bool flushScheduled_ = false;
 };
