@@ -12,6 +12,7 @@
   GET /requests    -> JSON list of [method, path, host, body length] of the requests before it
   POST /...        -> "NAME\n" once the body (Content-Length) is read
   GET /ws with Upgrade: websocket -> 101, then answers each text frame with "NAME: <text>"
+  GET /ws-refused  -> 426, the connection kept open
 """
 import json
 import threading
@@ -72,6 +73,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             SEEN.append([self.command, self.path, self.headers.get("Host", ""), 0])
         if url.path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
             return self.websocket()
+        if url.path == "/ws-refused":
+            # A refusal that keeps the connection open, as some servers' upgrade handlers do.
+            return self.answer(426, b"upgrade required\n")
         if url.path == "/flaky":
             with FLAKY_LOCK:
                 FLAKY["count"] += 1
@@ -101,7 +105,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             start = time.monotonic()
             while sent < n:
                 part = chunk[: min(len(chunk), n - sent)]
-                self.wfile.write(part)
+                try:
+                    self.wfile.write(part)
+                except (BrokenPipeError, ConnectionResetError):
+                    return  # the caller (or a proxy's timeout) cut the transfer short
                 sent += len(part)
                 if rate:
                     ahead = sent / rate - (time.monotonic() - start)

@@ -71,6 +71,8 @@ struct alignas(64) ClusterCounters {
   // answered 503 because MeshCircuitBreaker maxPendingRequests were already waiting.
   std::atomic<uint64_t> upstreamRqPendingActive{0};
   std::atomic<uint64_t> upstreamRqPendingOverflow{0};
+  // RequestMirror copies to this cluster dropped because too many were in flight.
+  std::atomic<uint64_t> upstreamRqMirrorDropped{0};
   std::atomic<uint64_t> outlierEjections{0};  // endpoints ejected by outlier detection
   std::atomic<uint64_t> idleTimeouts{0};      // TCP connections closed by MeshTimeout idleTimeout
   // HTTP, each try: from its request sent to its response complete or the try's failure.

@@ -300,8 +300,11 @@ TEST_F(HttpProxyTest, PendingRequestsOverTheLimitAnswer503AtOnce) {
   EXPECT_EQ(second.body, "upstream overflow");
   EXPECT_LT(elapsed, 200);
   EXPECT_EQ(counters.upstreamRqPendingOverflow.load(), 1u);
+  // The upstream goes away: the waiting request fails, and nothing is left counted as waiting.
   close(filler);
   close(stuck);
+  EXPECT_EQ(first.read().status, 503);
+  EXPECT_TRUE(waitFor([&] { return counters.upstreamRqPendingActive.load() == 0; }));
 }
 
 // MeshTimeout idleTimeout and http.maxConnectionDuration bound how long a pooled upstream

@@ -57,10 +57,14 @@ TEST(HttpRequestHash, PoliciesCombineUntilATerminalOneFindsItsInput) {
   std::vector<HashPolicyConfig> terminal = {policy(Type::kHeader, "x-a", true),
                                             policy(Type::kHeader, "x-b")};
   EXPECT_EQ(requestHash(terminal, {headers, "/", ""}), a);
-  // A terminal policy without its input does not stop the next one.
+  // A terminal policy stops the evaluation once there is a hash, found by it or before it.
   std::vector<HashPolicyConfig> missing = {policy(Type::kHeader, "x-none", true),
                                            policy(Type::kHeader, "x-b")};
   EXPECT_EQ(requestHash(missing, {headers, "/", ""}), b);
+  std::vector<HashPolicyConfig> earlier = {policy(Type::kHeader, "x-a"),
+                                           policy(Type::kHeader, "x-none", true),
+                                           policy(Type::kHeader, "x-b")};
+  EXPECT_EQ(requestHash(earlier, {headers, "/", ""}), a);
 }
 
 TEST(HttpRequestHash, ConnectionHashesTheSourceIpAndFilterStateNothing) {

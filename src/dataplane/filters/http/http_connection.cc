@@ -1,6 +1,7 @@
 #include "dataplane/filters/http/http_connection.h"
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include <cstring>
 #include <exception>
@@ -78,14 +79,9 @@ HttpConnection::HttpConnection(event_base* base, network::UniqueFd downstream,
                      dead_ = true;
                      finishIfDead();
                    }),
-      tunnelIdleTimer_(base,
-                       [this] {
-                         dead_ = true;
-                         finishIfDead();
-                       }),
       streamIdleTimer_(base,
                        [this] {
-                         onStreamTimeout("stream timeout");
+                         onStreamIdleTimer();
                          finishIfDead();
                        }),
       maxStreamTimer_(base, [this] {
@@ -181,6 +177,7 @@ void HttpConnection::flushDownstream() {
   size_t count = 0;
   auto io = downstream_.flush(count);
   listener_.counters->bytesSent.fetch_add(count, std::memory_order_relaxed);
+  if (count > 0) noteStreamActivity();
   if (io == network::StreamSocket::Io::kError) {
     dead_ = true;
     return;
@@ -342,6 +339,12 @@ void HttpConnection::onRequestHead() {
     }
     upgradeProtocol = headerValue(request_.headers, "upgrade");
     if (http1::syntax::equalsIgnoreCase(upgradeProtocol, "websocket")) {
+      if (hasBody) {
+        // RFC 6455 handshakes have none, and a body would leave the tunnel's first bytes
+        // ambiguous (parsed body or raw tunnel) if the 101 came before its end.
+        answer(400, "upgrade request with a body", true);
+        return;
+      }
       // Passed through on a connection of its own (ADR 0006 §3), opaque after the 101.
       upgrading_ = true;
     } else if (!http1::syntax::equalsIgnoreCase(upgradeProtocol, "h2c")) {
@@ -430,8 +433,7 @@ void HttpConnection::onRequestHead() {
     flushDownstream();
   }
   if (action.timeout.count() > 0) routeTimer_.schedule(action.timeout);
-  if (action.maxStreamDuration.count() > 0) maxStreamTimer_.schedule(action.maxStreamDuration);
-  noteStreamActivity();
+  armStreamTimers();
   // The first try starts once the input at hand is parsed: a request whose body is malformed
   // in the same read never reaches the upstream (not even its head).
   startPending_ = true;
@@ -493,6 +495,7 @@ void HttpConnection::flushUpstream() {
   size_t count = 0;
   auto io = upstream_->socket().flush(count);
   cluster_->bytesSent.fetch_add(count, std::memory_order_relaxed);
+  if (count > 0) noteStreamActivity();
   if (io == network::StreamSocket::Io::kError) upstreamError_ = true;
 }
 
@@ -522,13 +525,14 @@ void HttpConnection::startTry() {
   // MeshCircuitBreaker maxPendingRequests: requests waiting for a connection of their own. Past
   // the limit the caller is answered at once, as Envoy's pending overflow is.
   const uint32_t maxPending = cluster.config->circuitBreaker.maxPendingRequests;
-  if (maxPending > 0 &&
-      cluster_->upstreamRqPendingActive.load(std::memory_order_relaxed) >= maxPending) {
+  const uint64_t pending =
+      cluster_->upstreamRqPendingActive.fetch_add(1, std::memory_order_relaxed);
+  if (maxPending > 0 && pending >= maxPending) {
+    decrement(cluster_->upstreamRqPendingActive);
     increment(cluster_->upstreamRqPendingOverflow);
     answer(503, "upstream overflow", !requestDone_);
     return;
   }
-  increment(cluster_->upstreamRqPendingActive);
   pendingCounted_ = true;
   try {
     upstream_ = std::make_unique<UpstreamConnection>(
@@ -789,7 +793,8 @@ void HttpConnection::sendResponseHead() {
       closeAfterResponse_ = true;  // an HTTP/1.0 caller: the close ends the body
     }
   }
-  if (!request_.keepAlive || !requestDone_) closeAfterResponse_ = true;
+  // A refused upgrade closes too: what the caller sent after it was meant for the new protocol.
+  if (!request_.keepAlive || !requestDone_ || upgrading_) closeAfterResponse_ = true;
   if (closeAfterResponse_) {
     out.headers.emplace_back("connection", "close");
   } else if (request_.minorVersion == 0) {
@@ -809,8 +814,8 @@ void HttpConnection::onResponseComplete() {
     http1::appendLastChunk(response_->trailers(), last);
     evbuffer_add(downstream_.output(), last.data(), last.size());
   }
-  const bool reusable = requestDone_ && response_->head().keepAlive && !upstreamEof_ &&
-                        !upstreamError_ && evbuffer_get_length(upIn_) == 0 &&
+  const bool reusable = !upgrading_ && requestDone_ && response_->head().keepAlive &&
+                        !upstreamEof_ && !upstreamError_ && evbuffer_get_length(upIn_) == 0 &&
                         upstream_->socket().outputLength() == 0;
   const bool close = closeAfterResponse_ || !requestDone_;
   std::unique_ptr<UpstreamConnection> connection = std::move(upstream_);
@@ -892,10 +897,34 @@ void HttpConnection::onRouteTimeout() {
   if (!inRequest_) processInput();
 }
 
-void HttpConnection::noteStreamActivity() {
-  if (!inRequest_ || route_ == nullptr || route_->isRedirect) return;
-  const auto idle = route_->action.streamIdleTimeout;
-  if (idle.count() > 0) streamIdleTimer_.schedule(idle);
+int64_t HttpConnection::nowUs() const {
+  timeval now{};
+  event_base_gettimeofday_cached(base_, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1000000 + now.tv_usec;
+}
+
+void HttpConnection::armStreamTimers() {
+  const RouteAction& action = route_->action;
+  if (action.maxStreamDuration.count() > 0) maxStreamTimer_.schedule(action.maxStreamDuration);
+  if (action.streamIdleTimeout.count() > 0) {
+    lastActivityUs_ = nowUs();
+    streamIdleTimer_.schedule(action.streamIdleTimeout);
+  }
+}
+
+// The timer is armed once; moving bytes only note the time (no timer work per read or write),
+// and an expiry that comes early for the last activity re-arms for what is left.
+void HttpConnection::onStreamIdleTimer() {
+  if (!inRequest_ || dead_ || route_ == nullptr) return;
+  const int64_t idleUs =
+      std::chrono::duration_cast<std::chrono::microseconds>(route_->action.streamIdleTimeout)
+          .count();
+  const int64_t quietUs = nowUs() - lastActivityUs_;
+  if (quietUs < idleUs) {
+    streamIdleTimer_.schedule(std::chrono::milliseconds((idleUs - quietUs + 999) / 1000));
+    return;
+  }
+  onStreamTimeout("stream timeout");
 }
 
 void HttpConnection::onStreamTimeout(std::string_view why) {
@@ -935,7 +964,7 @@ void HttpConnection::answer(int status, std::string_view body, bool close,
     return;
   }
   dropUpstream();
-  if (inRequest_ && !request_.keepAlive) close = true;
+  if (inRequest_ && (!request_.keepAlive || upgrading_)) close = true;
   std::string reply = localReply(status, body, close, extra);
   evbuffer_add(downstream_.output(), reply.data(), reply.size());
   countDownstream(status);

@@ -104,7 +104,11 @@ class HttpConnection final : private network::StreamSocket::Handler,
   void beginClose();
   void onRouteTimeout();
   void onStreamTimeout(std::string_view why);
-  void noteStreamActivity();
+  void armStreamTimers();
+  void onStreamIdleTimer();
+  // Bytes of the current request or its response moved (MeshTimeout streamIdleTimeout).
+  void noteStreamActivity() { lastActivityUs_ = nowUs(); }
+  int64_t nowUs() const;
   void dropUpstream();
   void endPending();
   void flushDownstream();
@@ -142,11 +146,11 @@ class HttpConnection final : private network::StreamSocket::Handler,
   event::Timer tryTimer_;
   event::Timer backoffTimer_;
   event::Timer lingerTimer_;
-  event::Timer tunnelIdleTimer_;
   // MeshTimeout http.streamIdleTimeout (re-armed as the request's bytes move either way) and
   // maxStreamDuration: 408 before the response starts, the connection cut after.
   event::Timer streamIdleTimer_;
-  event::Timer maxStreamTimer_;  // an upgraded connection with no bytes either way is closed
+  event::Timer maxStreamTimer_;
+  int64_t lastActivityUs_ = 0;  // an upgraded connection with no bytes either way is closed
   bool dead_ = false;
   bool closing_ = false;  // no more requests: flush, half-close, wait for the caller's close
   bool downstreamBlocked_ = false;

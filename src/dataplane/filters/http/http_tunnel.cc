@@ -1,8 +1,9 @@
 // The WebSocket tunnel of the HTTP connection manager: once the upstream answered an upgrade
 // request with 101, the downstream and the upstream connection carry opaque bytes both ways
 // until both sides have closed (half-closes passed on), under the same watermarks as the TCP
-// proxy, and closed by MeshTimeout idleTimeout when nothing moves. The request stays active in
-// the cluster's counters for the tunnel's life, as Envoy counts an upgraded stream.
+// proxy. As in Envoy, the tunnel stays the request's stream: MeshTimeout http.streamIdleTimeout
+// closes it when no byte moves, maxStreamDuration when it is reached, and it stays active in the
+// cluster's counters for its whole life.
 
 #include <event2/buffer.h>
 
@@ -31,11 +32,8 @@ void HttpConnection::enterTunnel() {
   report(upstream::UpstreamResult::kSuccess);
   tunnel_ = true;
   responseStarted_ = true;
-  routeTimer_.cancel();
+  routeTimer_.cancel();  // the request timeout ends at the 101
   tryTimer_.cancel();
-  // The tunnel lives under idleTimeout, not the request's timeouts.
-  streamIdleTimer_.cancel();
-  maxStreamTimer_.cancel();
   response_.reset();
   // What followed the 101 from the upstream, and what the caller sent after its request, are
   // the tunnel's first bytes.
@@ -48,13 +46,12 @@ void HttpConnection::enterTunnel() {
     return;
   }
   if (!downstream_.readClosed()) downstream_.setReadEnabled(true);
-  tunnelIdleTimer_.schedule(balancer_->cluster().config->idleTimeout);
+  noteStreamActivity();
   tunnelCheckDone();
 }
 
 void HttpConnection::tunnelFromDownstream() {
-  const size_t count = evbuffer_get_length(in_);
-  if (count > 0) tunnelIdleTimer_.schedule(balancer_->cluster().config->idleTimeout);
+  if (evbuffer_get_length(in_) > 0) noteStreamActivity();
   evbuffer_add_buffer(upstream_->socket().output(), in_);
   flushUpstream();
   if (upstreamError_) {
@@ -80,9 +77,7 @@ void HttpConnection::tunnelFromUpstream() {
     if (io != network::StreamSocket::Io::kOk || count < limits_.readSize) break;
     if (evbuffer_get_length(upIn_) > limits_.highWatermark) break;
   }
-  if (evbuffer_get_length(upIn_) > 0) {
-    tunnelIdleTimer_.schedule(balancer_->cluster().config->idleTimeout);
-  }
+  if (evbuffer_get_length(upIn_) > 0) noteStreamActivity();
   evbuffer_add_buffer(downstream_.output(), upIn_);
   flushDownstream();
   if (dead_) return;

@@ -31,6 +31,8 @@ class MirrorSender::Request final : private UpstreamConnection::Client {
   }
   ~Request() { evbuffer_free(input_); }
 
+  size_t size = 0;  // of the copy, counted in the sender's bytesInFlight_
+
   // false: the request ended at once (nothing more happens).
   bool start(const upstream::ClusterRuntime& cluster, size_t endpoint,
              std::chrono::milliseconds timeout) {
@@ -135,14 +137,22 @@ bool MirrorSender::send(event_base* base, const std::shared_ptr<WorkerConfig>& c
                         std::chrono::milliseconds timeout, UpstreamPool& pool) {
   auto balancer = config->balancers.find(cluster);
   if (balancer == config->balancers.end()) return false;
+  if (inFlight_.size() >= kMaxInFlight || bytesInFlight_ + request.size() > kMaxBytesInFlight) {
+    balancer->second->cluster().counters->upstreamRqMirrorDropped.fetch_add(
+        1, std::memory_order_relaxed);
+    return false;
+  }
   const int endpoint = balancer->second->pick({});
   if (endpoint < 0) return false;
   try {
+    const size_t size = request.size();
     auto owned = std::make_unique<Request>(*this, base, config, std::move(request), method, pool);
     Request* raw = owned.get();
+    raw->size = size;
+    bytesInFlight_ += size;
     inFlight_.emplace(raw, std::move(owned));
     if (!raw->start(balancer->second->cluster(), static_cast<size_t>(endpoint), timeout)) {
-      inFlight_.erase(raw);
+      finished(*raw);
     }
   } catch (const std::exception&) {
     return false;
@@ -150,6 +160,9 @@ bool MirrorSender::send(event_base* base, const std::shared_ptr<WorkerConfig>& c
   return true;
 }
 
-void MirrorSender::finished(Request& request) { inFlight_.erase(&request); }
+void MirrorSender::finished(Request& request) {
+  bytesInFlight_ -= request.size;
+  inFlight_.erase(&request);
+}
 
 }  // namespace braid::dataplane::hcm

@@ -78,11 +78,13 @@ std::optional<uint64_t> requestHash(const std::vector<HashPolicyConfig>& policie
       case HashPolicyConfig::Type::kFilterState:
         break;  // no filter state in braid-dp: never an input
     }
-    if (!input) continue;
-    const uint64_t value = upstream::hashKey(*input);
-    // Envoy's combination: rotate what is there by one bit, then xor the new hash in.
-    hash = hash ? (((*hash << 1) | (*hash >> 63)) ^ value) : value;
-    if (policy.terminal) break;
+    if (input) {
+      const uint64_t value = upstream::hashKey(*input);
+      // Envoy's combination: rotate what is there by one bit, then xor the new hash in.
+      hash = hash ? (((*hash << 1) | (*hash >> 63)) ^ value) : value;
+    }
+    // Envoy stops at a terminal policy once there is a hash, whoever found the input.
+    if (policy.terminal && hash) break;
   }
   return hash;
 }

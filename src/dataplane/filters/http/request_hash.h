@@ -3,7 +3,7 @@
 // MeshLoadBalancingStrategy hashPolicies for an HTTP request (RingHash / Maglev clusters): the
 // policies are evaluated in order, as Envoy's route hash_policy is; each one that finds its
 // input (a header, a cookie, a query parameter, the caller's IP) mixes its hash into the result,
-// and a `terminal` policy that found its input ends the evaluation. No input found: no hash,
+// and a `terminal` policy ends the evaluation once there is a hash. No input found: no hash,
 // and the balancer picks at random, as Envoy does.
 
 #include <cstdint>
