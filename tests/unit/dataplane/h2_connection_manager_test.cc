@@ -47,7 +47,8 @@ std::optional<std::string> readSome(int fd, int ms) {
 //   /slow         after 1 s
 //   /status/503   503, no body
 //   /refuse-once  the first such stream is refused (RST_STREAM REFUSED_STREAM), later ones answered
-//   /big          2 MiB of body in 16 KiB pieces
+//   /big          2 MiB of body in 16 KiB pieces (/huge: 16 MiB)
+//   /goaway       answered, then the connection is closed gracefully (GOAWAY)
 //   anything else 200, body "NAME:PATH body=N" (N request-body bytes); gRPC requests get
 //                 grpc-status 0 in trailers
 class H2Backend {
@@ -129,11 +130,13 @@ class H2Backend {
         Headers head{{"x-backend", backend.name_}};
         if (grpc) head.emplace_back("content-type", "application/grpc");
         session.submitResponse(id, 200, head, false);
-        if (path == "/big") {
+        if (path == "/big" || path == "/huge") {
+          const int pieces = path == "/big" ? 128 : 1024;
           std::string piece(16384, 'b');
-          for (int i = 0; i < 128; ++i) session.sendData(id, piece, i == 127);
+          for (int i = 0; i < pieces; ++i) session.sendData(id, piece, i == pieces - 1);
           continue;
         }
+        if (path == "/goaway") session.goAway(http2::h2_error::kNoError);
         std::string body = backend.name_ + ":" + path + " body=" + std::to_string(s.bodyBytes);
         if (grpc) {
           session.sendData(id, body, false);
@@ -227,6 +230,13 @@ class H2Client : http2::H2ClientSession::Handler {
     return false;
   }
   H2Result& result(int32_t id) { return results_[id]; }
+  // Stops (false) or resumes reading response bodies: a caller that does not keep up.
+  void setConsuming(bool consume) {
+    consume_ = consume;
+    if (!consume) return;
+    for (auto& [id, n] : held_) session_.consumed(id, n);
+    held_.clear();
+  }
 
  private:
   void onResponseHeaders(int32_t id, Headers&& headers, bool) override {
@@ -235,7 +245,11 @@ class H2Client : http2::H2ClientSession::Handler {
   }
   void onResponseData(int32_t id, std::string_view data, bool) override {
     results_[id].body.append(data);
-    session_.consumed(id, data.size());
+    if (consume_) {
+      session_.consumed(id, data.size());
+    } else {
+      held_[id] += data.size();
+    }
   }
   void onResponseTrailers(int32_t id, Headers&& trailers) override {
     results_[id].trailers = std::move(trailers);
@@ -250,6 +264,8 @@ class H2Client : http2::H2ClientSession::Handler {
   int fd_;
   http2::H2ClientSession session_{*this};
   std::map<int32_t, H2Result> results_;
+  bool consume_ = true;
+  std::map<int32_t, size_t> held_;
 };
 
 Route catchAll(std::vector<WeightedCluster> clusters) {
@@ -384,6 +400,49 @@ TEST_F(H2ProxyTest, LargeResponsesStreamThroughTheWindows) {
   ASSERT_TRUE(client.run(10000ms));
   for (int32_t id : ids) EXPECT_EQ(client.result(id).body.size(), 2u << 20);
   EXPECT_EQ(client.result(upload).body, "b:/up body=1048576");
+}
+
+// A caller that stops reading holds the response back through the windows: the proxy buffers a
+// bounded amount, not the 16 MiB the backend has ready.
+TEST_F(H2ProxyTest, ASlowCallerHoldsTheResponseBackWithBoundedBuffering) {
+  H2Backend backend("b");
+  apply({catchAll({{"echo", 1}})}, {makeCluster("echo", {backend.port()})});
+  H2Client client(port_);
+  client.setConsuming(false);
+  int32_t id = client.start("/huge");
+  std::atomic<bool> sampling{true};
+  std::atomic<size_t> peak{0};
+  std::thread sampler([&] {
+    while (sampling) {
+      peak = std::max(peak.load(), pool_.bufferedBytes());
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  client.run(500ms);  // the caller's window fills and stays closed
+  const size_t received = client.result(id).body.size();
+  client.setConsuming(true);
+  EXPECT_TRUE(client.run(10000ms));
+  sampling = false;
+  sampler.join();
+  EXPECT_LT(received, 1u << 20);
+  EXPECT_EQ(client.result(id).body.size(), 16u << 20);
+  EXPECT_LT(peak.load(), 2u << 20);
+  std::printf("held back at %zu bytes; proxy buffered at most %zu bytes\n", received, peak.load());
+}
+
+// The backend ends its connection with GOAWAY: later streams go on a new connection.
+TEST_F(H2ProxyTest, AGoAwayEndsTheConnectionAndTheNextStreamTakesANewOne) {
+  H2Backend backend("b");
+  apply({catchAll({{"echo", 1}})}, {makeCluster("echo", {backend.port()})});
+  H2Client client(port_);
+  int32_t last = client.start("/goaway");
+  ASSERT_TRUE(client.run());
+  EXPECT_EQ(client.result(last).body, "b:/goaway body=0");
+  std::this_thread::sleep_for(50ms);
+  int32_t next = client.start("/after");
+  ASSERT_TRUE(client.run());
+  EXPECT_EQ(client.result(next).body, "b:/after body=0");
+  EXPECT_EQ(backend.connectionsAccepted(), 2);
 }
 
 // A server allowing 2 concurrent streams: the pool opens more connections rather than queueing.

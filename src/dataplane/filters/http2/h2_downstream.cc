@@ -52,7 +52,9 @@ bool H2Downstream::start() {
 }
 
 size_t H2Downstream::bufferedBytes() const {
-  return socket_.outputLength() + evbuffer_get_length(in_);
+  size_t total = socket_.outputLength() + evbuffer_get_length(in_);
+  for (const auto& [id, request] : requests_) total += session_.bufferedOutbound(id);
+  return total;
 }
 
 bool H2Downstream::receive(std::string_view bytes) {
