@@ -5,6 +5,8 @@
 #  - HTTP GET /health: an instance whose app answers 503 is ejected (failed_active_hc on the
 #    caller's /clusters) within two intervals and gets no traffic; healthy again, it comes back.
 #  - gRPC grpc.health.v1.Health/Check over h2 inside mTLS: the same with NOT_SERVING.
+#  - an http2 service (nghttpd, h2c): the HTTP check goes as an HTTP/2 GET; a 404 ejects (at
+#    once: an active failure), the 200 of a healthy instance keeps it in.
 #   BRAID_BIN: where the binaries are (default build/bin); run from the repository root.
 set -euo pipefail
 
@@ -41,6 +43,13 @@ spec:
       unhealthyThreshold: 2
       healthyThreshold: 1
       grpc: {serviceName: braid.test.Echo}
+  - targetRef: {kind: MeshService, name: site}
+    default:
+      interval: ${interval_ms}ms
+      timeout: 500ms
+      unhealthyThreshold: 2
+      noTrafficInterval: ${interval_ms}ms
+      http: {path: /health}
 YAML
 
 # HTTP: backend-1, backend-2 and web calling backend.
@@ -61,9 +70,22 @@ done
 e1_in=$(free_port); e2_in=$(free_port); client_out=$(free_port)
 dp_protocol=grpc start_dp echo-1 echo "$(cat "$tmp/echo-1.grpc-port")" "$e1_in" "" ""
 dp_protocol=grpc start_dp echo-2 echo "$(cat "$tmp/echo-2.grpc-port")" "$e2_in" "" ""
+# http2: site-1, site-2 (nghttpd serving a docroot; site-2 has no /health yet, and nghttpd keeps
+# files it served open, so health is turned on by creating the file); client calls site too.
+s1_in=$(free_port); s2_in=$(free_port)
+for n in 1 2; do
+  mkdir -p "$tmp/www-$n"
+  [ "$n" = 2 ] || echo ok >"$tmp/www-$n/health"
+  port=$(free_port)
+  /usr/sbin/nghttpd --no-tls -d "$tmp/www-$n" "$port" >>"$tmp/nghttpd-$n.log" 2>&1 &
+  pids+=($!)
+  in_var=s${n}_in
+  dp_protocol=http2 start_dp "site-$n" site "$port" "${!in_var}" "" ""
+done
 start_app client; client_app=$app_port
-start_dp client client "$client_app" "$(free_port)" echo "$client_out"
-for dp in backend_1 backend_2 web echo_1 echo_2 client; do
+dp_more_outbounds="  - port: $(free_port)\n    tags: {braid.io/service: site}\n" \
+  start_dp client client "$client_app" "$(free_port)" echo "$client_out"
+for dp in backend_1 backend_2 web echo_1 echo_2 site_1 site_2 client; do
   admin_var=${dp}_admin
   check "$dp ready" wait_ready "${!admin_var}"
 done
@@ -141,6 +163,18 @@ check "echo-2 comes back once SERVING" \
 check "health check failures counted" \
   grep -q 'braid_dp_cluster_health_check_failures_total{cluster="echo"} [1-9]' \
   <(curl -s "$client_admin/stats/prometheus")
+
+# --- an http2 service: HTTP/2 GET inside mTLS -------------------------------------------------
+site_probed() { [ "$(hc_stat "$client_admin" attempts site)" -ge 6 ] 2>/dev/null; }
+check "HTTP/2 probes run" wait_for 10 site_probed
+check "site-2 answering 404 is ejected" \
+  bash -c "$(declare -f flags); flags $client_admin site $s2_in | grep -q failed_active_hc"
+check "... at once: an active failure" \
+  grep -q '"cluster":"site","endpoint":"127.0.0.1:'"$s2_in"'","failure":"active"' "$tmp/client.log"
+check "site-1 answering 200 stays in" healthy "$client_admin" site "$s1_in"
+echo ok >"$tmp/www-2/health"
+check "site-2 comes back once /health exists" \
+  wait_for 5 bash -c "$(declare -f flags healthy); healthy $client_admin site $s2_in"
 
 if [ "$failed" -ne 0 ]; then
   echo "$failed check(s) failed" >&2

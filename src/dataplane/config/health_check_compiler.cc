@@ -74,11 +74,7 @@ std::vector<std::string> compileHealthCheck(const pb::HealthCheck& in, HealthChe
       }
       compileHeaders(http.request_headers_to_add().set(), "set", out.setHeaders, problems);
       compileHeaders(http.request_headers_to_add().add(), "add", out.addHeaders, problems);
-      if (http.http2()) {
-        // An HTTP/1.1 probe would fail against an HTTP/2-only app: connect only until h2 probes.
-        out.kind = HealthCheckConfig::Kind::kTcp;
-        out.http2Requested = true;
-      }
+      out.http2 = http.http2();
       break;
     }
     case pb::HealthCheck::kGrpc:

@@ -15,7 +15,7 @@ namespace braid::dataplane {
 struct HealthCheckConfig {
   enum class Kind {
     kTcp,   // connect, then send `send` and expect the `receive` blocks (none: connect only)
-    kHttp,  // HTTP/1.1 GET `path`, expecting one of `expectedStatuses`
+    kHttp,  // GET `path` (HTTP/1.1, or HTTP/2 with `http2`), expecting one of `expectedStatuses`
     kGrpc,  // grpc.health.v1.Health/Check over HTTP/2, expecting SERVING
   };
   Kind kind = Kind::kTcp;
@@ -44,9 +44,8 @@ struct HealthCheckConfig {
   // ("": the cluster's service).
   std::string grpcServiceName;
   std::string grpcAuthority;
-  // The CP asked for an HTTP check over HTTP/2, which this proxy does not send yet: it probes
-  // with a TCP connect instead.
-  bool http2Requested = false;
+  // kHttp over HTTP/2 (the service's protocol is http2: h2c, or h2 inside mTLS).
+  bool http2 = false;
 };
 
 }  // namespace braid::dataplane

@@ -10,9 +10,10 @@
 //    an mTLS mesh) it then does the data path's mTLS client handshake (this proxy's certificate,
 //    the mesh's roots, the server's SVID checked against the cluster's SAN). Over that stream:
 //    kTcp sends `send` and expects the receive blocks in order (not necessarily contiguous),
-//    kHttp an HTTP/1.1 GET whose status must be one of the expected ones, kGrpc a
-//    grpc.health.v1.Health/Check over HTTP/2 that must answer SERVING. The peer sidecar's inbound
-//    is L4, so the check reaches its app. `timeout` bounds the whole probe.
+//    kHttp a GET (HTTP/1.1; HTTP/2 for `http2` services) whose status must be one of the
+//    expected ones, kGrpc a grpc.health.v1.Health/Check over HTTP/2 that must answer SERVING.
+//    The peer sidecar's inbound is L4, so the check reaches its app. `timeout` bounds the whole
+//    probe.
 //  - A network failure (refused, timed out, a failed TLS handshake or server identity, closed
 //    early, a malformed response) counts toward unhealthyThreshold; an active failure (an HTTP
 //    status not expected, a gRPC answer other than OK + SERVING) marks the endpoint unhealthy at
@@ -24,8 +25,7 @@
 //  - Panic: when the healthy endpoints (not failing active checks, not marked unhealthy by the
 //    CP) are fewer than healthyPanicThreshold percent of the cluster, every endpoint marked
 //    unhealthy by active checks is used again, or none with failTrafficOnPanic.
-//  - HTTP checks of `http2` services (not gRPC) are not spoken over HTTP/2 yet: TCP connects (over
-//    mTLS when the cluster has it).
+//  - An mTLS cluster is not probed until this proxy has its certificate (no probe, no verdict).
 //  - An endpoint starts healthy (a configuration push must not stop traffic); state is kept by
 //    (cluster, endpoint address) across snapshots, like the endpoint counters.
 //  - Every probe connects anew: reuseConnection is not implemented.

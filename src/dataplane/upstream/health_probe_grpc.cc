@@ -1,20 +1,17 @@
 // Envoy's gRPC health checker: one grpc.health.v1.Health/Check call over HTTP/2 (h2c with prior
-// knowledge in a plaintext mesh, h2 inside the mTLS stream otherwise), through braid_http2's
-// H2ClientSession. Healthy when the answer is :status 200, grpc-status 0 and SERVING. Any other
+// knowledge in a plaintext mesh, h2 inside the mTLS stream otherwise; health_probe_h2.h).
+// Healthy when the answer is :status 200, grpc-status 0 and SERVING. Any other
 // answer is an active failure (Envoy: a non-200 status, a grpc-status other than OK or a
 // non-SERVING status eject at once); a reset stream, a connection that breaks or an unreadable
 // message is a network failure.
 
 #include "dataplane/upstream/health_probe_grpc.h"
 
-#include "dataplane/http2/h2_client_session.h"
-#include "dataplane/upstream/health_probe_protocol.h"
+#include "dataplane/upstream/health_probe_h2.h"
 
 namespace braid::dataplane::upstream {
 namespace {
 
-// A HealthCheckResponse is a few bytes; anything much larger is not one.
-constexpr size_t kMaxResponseBody = 64 * 1024;
 constexpr std::string_view kCheckPath = "/grpc.health.v1.Health/Check";
 
 void appendVarint(std::string& out, uint64_t value) {
@@ -37,93 +34,41 @@ bool readVarint(std::string_view in, size_t& at, uint64_t& value) {
   return false;
 }
 
-const std::string* find(const braid::http::Headers& headers, std::string_view name) {
-  for (const auto& [key, value] : headers) {
-    if (key == name) return &value;
-  }
-  return nullptr;
-}
-
-class GrpcProbe final : public HealthProbeProtocol, private http2::H2ClientSession::Handler {
+class GrpcProbe final : public H2HealthProbe {
  public:
-  explicit GrpcProbe(const HealthProbeTarget& target) : target_(target), session_(*this) {}
+  explicit GrpcProbe(const HealthProbeTarget& target)
+      : H2HealthProbe(target, request(target),
+                      encodeGrpcHealthRequest(target.config.grpcServiceName)) {}
 
-  Verdict start(std::string& out) override {
-    const HealthCheckConfig& c = target_.config;
-    braid::http::Headers headers = {
+ private:
+  static braid::http::Headers request(const HealthProbeTarget& target) {
+    const HealthCheckConfig& c = target.config;
+    return {
         {":method", "POST"},
-        {":scheme", target_.tls.enabled ? "https" : "http"},
-        {":authority", c.grpcAuthority.empty() ? target_.host : c.grpcAuthority},
+        {":authority", c.grpcAuthority.empty() ? target.host : c.grpcAuthority},
         {":path", std::string(kCheckPath)},
         {"content-type", "application/grpc"},
         {"te", "trailers"},
         {"user-agent", "braid-health-check"},
     };
-    stream_ = session_.submitRequest(headers, /*endStream=*/false);
-    if (stream_ < 0 ||
-        !session_.sendData(stream_, encodeGrpcHealthRequest(c.grpcServiceName), true)) {
-      return HealthProbeOutcome::kNetworkFailure;
-    }
-    session_.pendingOutput(out);
-    return verdict_;
   }
 
-  Verdict receive(std::string_view data, std::string& out) override {
-    if (!session_.receive(data) && !verdict_) verdict_ = HealthProbeOutcome::kNetworkFailure;
-    session_.pendingOutput(out);
-    return verdict_;
+  Verdict onHead(const braid::http::Headers& head, bool) override {
+    const std::string* status = find(head, ":status");
+    if (status == nullptr || *status != "200") return HealthProbeOutcome::kActiveFailure;
+    return std::nullopt;
   }
 
- private:
-  void decide(HealthProbeOutcome outcome) {
-    if (!verdict_) verdict_ = outcome;
+  // grpc-status is in the trailers, or in the head of a trailers-only answer.
+  HealthProbeOutcome onComplete(const braid::http::Headers& head, std::string_view body,
+                                const braid::http::Headers& trailers) override {
+    const std::string* grpcStatus = find(trailers.empty() ? head : trailers, "grpc-status");
+    if (grpcStatus == nullptr || *grpcStatus != "0") return HealthProbeOutcome::kActiveFailure;
+    auto status = decodeGrpcHealthResponse(body);
+    if (!status) return HealthProbeOutcome::kNetworkFailure;
+    return *status == kGrpcHealthServing ? HealthProbeOutcome::kSuccess
+                                         : HealthProbeOutcome::kActiveFailure;
   }
-
-  // The end of the response: its status, grpc-status (trailers, or the headers of a
-  // trailers-only answer) and message.
-  void conclude(const braid::http::Headers& statusFields) {
-    const std::string* grpcStatus = find(statusFields, "grpc-status");
-    if (grpcStatus == nullptr || *grpcStatus != "0") {
-      return decide(HealthProbeOutcome::kActiveFailure);
-    }
-    auto status = decodeGrpcHealthResponse(body_);
-    if (!status) return decide(HealthProbeOutcome::kNetworkFailure);
-    decide(*status == kGrpcHealthServing ? HealthProbeOutcome::kSuccess
-                                         : HealthProbeOutcome::kActiveFailure);
-  }
-
-  void onResponseHeaders(int32_t id, braid::http::Headers&& headers, bool endStream) override {
-    if (id != stream_) return;
-    const std::string* status = find(headers, ":status");
-    if (status == nullptr || *status != "200") return decide(HealthProbeOutcome::kActiveFailure);
-    if (endStream) conclude(headers);
-  }
-  void onResponseData(int32_t id, std::string_view data, bool endStream) override {
-    if (id != stream_) return;
-    session_.consumed(id, data.size());
-    body_.append(data);
-    if (body_.size() > kMaxResponseBody) return decide(HealthProbeOutcome::kNetworkFailure);
-    // No trailers: grpc-status is missing.
-    if (endStream) decide(HealthProbeOutcome::kActiveFailure);
-  }
-  void onResponseTrailers(int32_t id, braid::http::Headers&& trailers) override {
-    if (id == stream_) conclude(trailers);
-  }
-  void onStreamReset(int32_t id, uint32_t) override {
-    if (id == stream_) decide(HealthProbeOutcome::kNetworkFailure);
-  }
-  void onStreamClosed(int32_t id, uint32_t) override {
-    if (id == stream_) decide(HealthProbeOutcome::kNetworkFailure);  // without an answer
-  }
-  void onGoAway(int32_t lastStreamId, uint32_t) override {
-    if (lastStreamId < stream_) decide(HealthProbeOutcome::kNetworkFailure);
-  }
-
-  const HealthProbeTarget& target_;
-  http2::H2ClientSession session_;
-  int32_t stream_ = -1;
-  std::string body_;
-  Verdict verdict_;
 };
 
 }  // namespace

@@ -14,21 +14,11 @@ namespace {
 constexpr size_t kMaxStatusLine = 8192;
 
 std::string httpRequest(const HealthProbeTarget& target) {
-  const HealthCheckConfig& c = target.config;
-  std::vector<std::pair<std::string, std::string>> headers = {
-      {"Host", target.host}, {"User-Agent", "braid-health-check"}, {"Connection", "close"}};
-  auto same = [](const std::string& a, const std::string& b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                      [](char x, char y) { return std::tolower(x) == std::tolower(y); });
-  };
-  for (const auto& [name, value] : c.setHeaders) {
-    std::erase_if(headers, [&](const auto& h) { return same(h.first, name); });
-    headers.emplace_back(name, value);
+  std::string out = "GET " + target.config.path + " HTTP/1.1\r\n";
+  for (const auto& [name, value] : healthCheckHeaders(target)) {
+    out += name + ": " + value + "\r\n";
   }
-  for (const auto& header : c.addHeaders) headers.push_back(header);
-  std::string out = "GET " + c.path + " HTTP/1.1\r\n";
-  for (const auto& [name, value] : headers) out += name + ": " + value + "\r\n";
-  return out + "\r\n";
+  return out + "Connection: close\r\n\r\n";
 }
 
 // The status of "HTTP/1.x NNN ..."; nullopt when the line is not a status line.
@@ -73,6 +63,23 @@ class Http1Probe final : public HealthProbeProtocol {
 };
 
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> healthCheckHeaders(
+    const HealthProbeTarget& target) {
+  const HealthCheckConfig& c = target.config;
+  std::vector<std::pair<std::string, std::string>> headers = {{"Host", target.host},
+                                                              {"User-Agent", "braid-health-check"}};
+  auto same = [](const std::string& a, const std::string& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](char x, char y) { return std::tolower(x) == std::tolower(y); });
+  };
+  for (const auto& [name, value] : c.setHeaders) {
+    std::erase_if(headers, [&](const auto& h) { return same(h.first, name); });
+    headers.emplace_back(name, value);
+  }
+  for (const auto& header : c.addHeaders) headers.push_back(header);
+  return headers;
+}
 
 std::unique_ptr<HealthProbeProtocol> makeHttp1Probe(const HealthProbeTarget& target) {
   return std::make_unique<Http1Probe>(target);

@@ -96,14 +96,15 @@ TEST(HealthCheckCompiler, TcpBytesAndGrpcAsTcp) {
   EXPECT_TRUE(grpc.send.empty());
 }
 
-TEST(HealthCheckCompiler, Http2ChecksAreConnectsUntilTheProxySendsH2Probes) {
+TEST(HealthCheckCompiler, Http2ChecksAreHttpChecksOverHttp2) {
   pb::HealthCheck hc = base();
   hc.mutable_http()->set_path("/ready");
   hc.mutable_http()->set_http2(true);
   HealthCheckConfig out;
   EXPECT_TRUE(compileHealthCheck(hc, out).empty());
-  EXPECT_EQ(out.kind, HealthCheckConfig::Kind::kTcp);
-  EXPECT_TRUE(out.http2Requested);
+  EXPECT_EQ(out.kind, HealthCheckConfig::Kind::kHttp);
+  EXPECT_EQ(out.path, "/ready");
+  EXPECT_TRUE(out.http2);
 }
 
 TEST(HealthCheckCompiler, RefusesWhatCannotRun) {
