@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # gRPC through the mesh (issue 5): a real gRPC client and server (Debian's python3-grpcio, raw
-# bytes messages) behind two braid-dp sidecars with mTLS; unary and server-streaming calls.
+# bytes messages) behind two braid-dp sidecars with mTLS; unary and server-streaming calls;
+# MeshRetry grpc and MeshTimeout streamIdleTimeout on the calls.
 # The HTTP/2 connection manager (ADR 0006) routes each call; this checks that they get through
 # intact, over mutual TLS, with the permission enforced (tests/integration/http2_test.sh has the
 # routing).
@@ -53,6 +54,52 @@ check "the hop between the sidecars is mutual TLS" \
 out=$(/usr/bin/python3 "$grpc_app" call "127.0.0.1:$stranger_out" 2>&1 || true)
 check "a caller without a permission gets PERMISSION_DENIED (HTTP 403; got '$out')" \
   grep -q "gRPC error: StatusCode.PERMISSION_DENIED" <<<"$out"
+
+# MeshRetry grpc: a server failing every other call with UNAVAILABLE (a trailers-only answer)
+# succeeds for the caller once retryOn names Unavailable; without the policy half the calls fail.
+out=$(/usr/bin/python3 "$grpc_app" flaky "127.0.0.1:$client_out" 20 2>&1)
+check "without MeshRetry half the flaky calls fail ($(tr '\n' ' ' <<<"$out"))" \
+  grep -qx 'error UNAVAILABLE 10' <<<"$out"
+ctl apply -f - >/dev/null <<'YAML'
+type: MeshRetry
+name: echo-retry
+mesh: default
+spec:
+  targetRef: {kind: Mesh}
+  to:
+  - targetRef: {kind: MeshService, name: echo}
+    default:
+      grpc:
+        numRetries: 2
+        backOff: {baseInterval: 10ms, maxInterval: 50ms}
+        retryOn: [Unavailable]
+YAML
+retry_applied() { curl -s "$client_admin/config_dump" | grep -q '"unavailable"'; }
+check "the gRPC retry policy reached the client's sidecar" wait_for 10 retry_applied
+out=$(/usr/bin/python3 "$grpc_app" flaky "127.0.0.1:$client_out" 20 2>&1)
+check "with MeshRetry grpc every flaky call succeeds ($(tr '\n' ' ' <<<"$out"))" test "$out" = "ok 20"
+retries=$(curl -s "$client_admin/stats/prometheus" | awk '/^braid_dp_cluster_upstream_rq_retry_total\{/ {s += $2} END {print s + 0}')
+check "... by retries (counted: $retries)" test "$retries" -ge 10
+
+# MeshTimeout http.streamIdleTimeout on a gRPC route: a call silent for longer ends with
+# DEADLINE_EXCEEDED at the idle timeout, well before the request timeout.
+ctl apply -f - >/dev/null <<'YAML'
+type: MeshTimeout
+name: echo-stream-idle
+mesh: default
+spec:
+  targetRef: {kind: Mesh}
+  to:
+  - targetRef: {kind: MeshService, name: echo}
+    default:
+      http: {requestTimeout: 10s, streamIdleTimeout: 300ms}
+YAML
+idle_applied() { curl -s "$client_admin/config_dump" | grep -q '"stream_idle_timeout_ms":300[,}]'; }
+check "the stream idle timeout reached the client's sidecar" wait_for 10 idle_applied
+out=$(/usr/bin/python3 "$grpc_app" timed "127.0.0.1:$client_out" sleep:2000 2>/dev/null)
+check "a call silent for 2 s gets DEADLINE_EXCEEDED (got '$out')" test "${out%% *}" = DEADLINE_EXCEEDED
+check "... at the 300 ms stream idle timeout" \
+  python3 -c "import sys; t=float('${out##* }'); sys.exit(0 if 0.27 <= t <= 0.8 else 1)"
 
 if [ "$failed" -ne 0 ]; then
   echo "$failed check(s) failed" >&2

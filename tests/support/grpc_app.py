@@ -6,7 +6,8 @@ with /usr/bin/python3: Debian's python3-grpcio is installed for the system inter
                                         PORT_FILE): Unary(x) -> "NAME:x"; Stream(n) -> n messages
                                         "NAME:0" … "NAME:n-1"; Unary("sleep:MS") answers after MS ms;
                                         and grpc.health.v1.Health/Check (hand-encoded): SERVING,
-                                        NOT_SERVING while the file PORT_FILE.sick exists
+                                        NOT_SERVING while the file PORT_FILE.sick exists;
+                                        Unary("flaky") fails with UNAVAILABLE every other call
   grpc_app.py call HOST:PORT            calls Unary("ping") and Stream("3") and prints the replies,
                                         one per line; exits non-zero on any gRPC error
   grpc_app.py count HOST:PORT N [K=V]   N Unary calls (with metadata K: V) on one channel; prints
@@ -14,6 +15,8 @@ with /usr/bin/python3: Debian's python3-grpcio is installed for the system inter
                                         failure kind
   grpc_app.py timed HOST:PORT MESSAGE   one Unary(MESSAGE) with a 5 s deadline; prints the reply or
                                         the status code, then the seconds it took
+  grpc_app.py flaky HOST:PORT N         N Unary("flaky") calls; prints "ok COUNT" and "error CODE
+                                        COUNT" lines
 """
 import collections
 import os
@@ -31,7 +34,13 @@ def identity(b):
 
 
 def serve(name, port_file):
+    flaky = {"calls": 0}
+
     def unary(request, context):
+        if request == b"flaky":
+            flaky["calls"] += 1
+            if flaky["calls"] % 2 == 1:
+                context.abort(grpc.StatusCode.UNAVAILABLE, "flaky: odd call")
         if request.startswith(b"sleep:"):
             time.sleep(int(request[6:]) / 1000.0)
         return name.encode() + b":" + request
@@ -83,6 +92,20 @@ def count(target, n, metadata):
         print(key, value)
 
 
+def flaky_calls(target, n):
+    tally = collections.Counter()
+    with grpc.insecure_channel(target) as channel:
+        unary = channel.unary_unary("/%s/Unary" % SERVICE, identity, identity)
+        for _ in range(n):
+            try:
+                unary(b"flaky", timeout=5)
+                tally["ok"] += 1
+            except grpc.RpcError as e:
+                tally["error %s" % e.code().name] += 1
+    for key, value in sorted(tally.items()):
+        print(key, value)
+
+
 def timed(target, message):
     with grpc.insecure_channel(target) as channel:
         grpc.channel_ready_future(channel).result(timeout=5)
@@ -101,6 +124,8 @@ if __name__ == "__main__":
     elif sys.argv[1] == "count":
         meta = [tuple(kv.split("=", 1)) for kv in sys.argv[4:]]
         count(sys.argv[2], int(sys.argv[3]), meta)
+    elif sys.argv[1] == "flaky":
+        flaky_calls(sys.argv[2], int(sys.argv[3]))
     elif sys.argv[1] == "timed":
         timed(sys.argv[2], sys.argv[3])
     else:

@@ -5,17 +5,24 @@
 #include <exception>
 
 #include "common/log.h"
+#include "dataplane/network/socket_ops.h"
 
 namespace braid::dataplane::h2 {
 namespace {
 
 constexpr int kReadsPerEvent = 4;
 
+// The context with the app's address filled in (read before the socket is taken over).
+H2RequestContext withSourceIp(H2RequestContext context, int fd) {
+  context.sourceIp = network::peerIp(fd);
+  return context;
+}
+
 }  // namespace
 
 H2Downstream::H2Downstream(const H2RequestContext& context, network::UniqueFd socket,
                            std::string received, const tcp_proxy::ProxyLimits& limits, Owner& owner)
-    : context_(context),
+    : context_(withSourceIp(context, socket.get())),
       limits_(limits),
       owner_(owner),
       socket_(context.base, std::move(socket), *this),

@@ -1,10 +1,13 @@
 #include "dataplane/filters/http2/h2_stream_request.h"
 
+#include <event2/event.h>
+
 #include <charconv>
 #include <exception>
 
 #include "dataplane/filters/http/header_rules.h"
 #include "dataplane/filters/http/redirect_location.h"
+#include "dataplane/filters/http/request_hash.h"
 #include "dataplane/filters/http2/h2_local_reply.h"
 #include "dataplane/filters/http2/h2_upstream_pool.h"
 #include "dataplane/http/route_matcher.h"
@@ -68,7 +71,9 @@ H2StreamRequest::H2StreamRequest(const H2RequestContext& context, int32_t stream
       sink_(sink),
       routeTimer_(context.base, [this] { onRouteTimeout(); }),
       tryTimer_(context.base, [this] { retryOrFail(TryFailure::kTimeout); }),
-      backoffTimer_(context.base, [this] { startTry(); }) {}
+      backoffTimer_(context.base, [this] { startTry(); }),
+      streamIdleTimer_(context.base, [this] { onStreamIdleTimer(); }),
+      maxStreamTimer_(context.base, [this] { onStreamTimeout("max stream duration reached"); }) {}
 
 H2StreamRequest::~H2StreamRequest() {
   dropTry();
@@ -132,6 +137,9 @@ void H2StreamRequest::route(bool endStream) {
   balancer_ = balancer->second.get();
   cluster_ = target.counters;
   increment(cluster_->upstreamRqActive);
+  if (balancer_->hashing()) {
+    hash_ = hcm::requestHash(target.config->hashPolicies, {request_, path, context_.sourceIp});
+  }
 
   // Pseudo-headers first; the rest as the app sent them (nghttp2 validated them, and the
   // session drops HTTP/1 connection fields on the way out; `te: trailers` stays for gRPC).
@@ -156,12 +164,14 @@ void H2StreamRequest::route(bool endStream) {
   }
   replayable_ = (action.retry.enabled && action.retry.numRetries > 0) || idempotent(method_);
   if (action.timeout.count() > 0) routeTimer_.schedule(action.timeout);
+  armStreamTimers();
   (void)endStream;
   startTry();
 }
 
 void H2StreamRequest::onData(std::string_view data, bool endStream) {
   if (endStream) requestDone_ = true;
+  noteActivity();
   if (finished_ || cluster_ == nullptr) {
     // Answered already (or never routed): the rest of the body is dropped.
     if (!data.empty()) sink_.consumedRequest(streamId_, data.size());
@@ -209,7 +219,7 @@ void H2StreamRequest::onResponseDrained() {
 
 void H2StreamRequest::startTry() {
   if (finished_) return;
-  const int index = balancer_->pick(tried_);
+  const int index = balancer_->pick(tried_, hash_);
   if (index < 0) {
     if (tried_.empty()) increment(cluster_->noHealthyEndpoint);
     answer(503, "no healthy upstream");
@@ -361,6 +371,15 @@ void H2StreamRequest::onResponseHeaders(braid::http::Headers&& headers, bool end
     retryOrFail(TryFailure::kStatus, status);
     return;
   }
+  // MeshRetry grpc: a trailers-only answer carries the call's status in its headers (Envoy
+  // retries on these only; a status in trailers after data comes too late).
+  if (grpc_ && endStream && status == 200) {
+    const int grpcStatus = parseStatus(hcm::headerValue(headers, "grpc-status"));
+    if (grpcStatus > 0 && canRetry(TryFailure::kStatus, status, false, grpcStatus)) {
+      retryOrFail(TryFailure::kStatus, status, false, grpcStatus);
+      return;
+    }
+  }
   tryTimer_.cancel();
   braid::http::Headers out;
   out.reserve(headers.size());
@@ -380,6 +399,7 @@ void H2StreamRequest::onResponseData(std::string_view data, bool endStream) {
     if (upstreamOpen() && !data.empty()) upstreamConsumed(data.size());
     return;
   }
+  noteActivity();
   sink_.sendData(streamId_, data, endStream);
   unconsumedResponse_ += data.size();
   onResponseDrained();
@@ -421,21 +441,23 @@ void H2StreamRequest::onStreamClosed(uint32_t errorCode) {
   retryOrFail(TryFailure::kReset, 0, refused);
 }
 
-bool H2StreamRequest::canRetry(TryFailure failure, int status, bool refused) const {
+bool H2StreamRequest::canRetry(TryFailure failure, int status, bool refused, int grpcStatus) const {
   const RetryPolicy& policy = route_->action.retry;
   if (!(replayable_ || !bodySent_) || retries_ >= policy.numRetries) return false;
-  const bool wanted = hcm::retriable(policy, method_, failure, status) ||
-                      (refused && policy.enabled && (policy.retryOn & RetryPolicy::kRefusedStream));
+  const bool wanted = grpcStatus > 0 ? hcm::grpcRetriable(policy, grpcStatus)
+                                     : hcm::retriable(policy, method_, failure, status) ||
+                                           (refused && policy.enabled &&
+                                            (policy.retryOn & RetryPolicy::kRefusedStream));
   return wanted &&
          hcm::budgetAllows(*cluster_, balancer_->cluster().config->circuitBreaker.maxRetries);
 }
 
-void H2StreamRequest::retryOrFail(TryFailure failure, int status, bool refused) {
+void H2StreamRequest::retryOrFail(TryFailure failure, int status, bool refused, int grpcStatus) {
   if (finished_) return;
   dropTry();
   // The endpoint's fault as far as passive health goes (statuses were reported already).
   if (failure != TryFailure::kStatus) report(upstream::UpstreamResult::kLocalOriginFailure);
-  if (canRetry(failure, status, refused)) {
+  if (canRetry(failure, status, refused, grpcStatus)) {
     ++retries_;
     increment(cluster_->upstreamRqRetry);
     stats_.retried();
@@ -529,6 +551,48 @@ void H2StreamRequest::answer(int status, std::string_view message, bool timeout,
   complete();
 }
 
+void H2StreamRequest::armStreamTimers() {
+  const RouteAction& action = route_->action;
+  if (action.maxStreamDuration.count() > 0) maxStreamTimer_.schedule(action.maxStreamDuration);
+  if (action.streamIdleTimeout.count() > 0) {
+    noteActivity();
+    streamIdleTimer_.schedule(action.streamIdleTimeout);
+  }
+}
+
+int64_t H2StreamRequest::nowUs() const {
+  timeval now{};
+  event_base_gettimeofday_cached(context_.base, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1000000 + now.tv_usec;
+}
+
+// Armed once; moving bytes only note the time, and an early expiry re-arms for what is left.
+void H2StreamRequest::onStreamIdleTimer() {
+  if (finished_ || route_ == nullptr) return;
+  const int64_t idleUs =
+      std::chrono::duration_cast<std::chrono::microseconds>(route_->action.streamIdleTimeout)
+          .count();
+  const int64_t quietUs = nowUs() - lastActivityUs_;
+  if (quietUs < idleUs) {
+    streamIdleTimer_.schedule(std::chrono::milliseconds((idleUs - quietUs + 999) / 1000));
+    return;
+  }
+  onStreamTimeout("stream timeout");
+}
+
+void H2StreamRequest::onStreamTimeout(std::string_view why) {
+  if (finished_) return;
+  if (connection_ != nullptr || h1_) report(upstream::UpstreamResult::kLocalOriginFailure);
+  if (responseStarted_) {
+    dropTry();
+    complete();
+    sink_.resetStream(streamId_, http2::h2_error::kCancel);
+    return;
+  }
+  // Envoy answers 408; a gRPC caller sees DEADLINE_EXCEEDED.
+  answer(408, why, true);
+}
+
 void H2StreamRequest::complete() {
   // A response that ended before the request did (a server answering early, a bidi gRPC call
   // ending): the upstream stream would wait for the rest of the request forever, holding a
@@ -538,6 +602,8 @@ void H2StreamRequest::complete() {
   routeTimer_.cancel();
   tryTimer_.cancel();
   backoffTimer_.cancel();
+  streamIdleTimer_.cancel();
+  maxStreamTimer_.cancel();
   stats_.end();
 }
 

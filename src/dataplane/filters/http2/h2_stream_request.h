@@ -62,6 +62,7 @@ struct H2RequestContext {
   hcm::WorkerHttp* worker = nullptr;  // splits and random numbers, shared with HTTP/1.1
   H2UpstreamPool* pool = nullptr;
   const tcp_proxy::ProxyLimits* limits = nullptr;
+  std::string sourceIp;  // the app's address (hashPolicies of type Connection)
 };
 
 class H2StreamRequest final : private H2StreamClient {
@@ -112,7 +113,8 @@ class H2StreamRequest final : private H2StreamClient {
   // stays under the watermark.
   void forwardBody();
   // `refused`: the stream was closed with REFUSED_STREAM (MeshRetry's refused-stream).
-  void retryOrFail(hcm::TryFailure failure, int status = 0, bool refused = false);
+  void retryOrFail(hcm::TryFailure failure, int status = 0, bool refused = false,
+                   int grpcStatus = 0);
   void onRouteTimeout();
   // Leaves the current try's stream (reset if open) or its wait for a connection.
   void dropTry();
@@ -122,7 +124,14 @@ class H2StreamRequest final : private H2StreamClient {
   void answer(int status, std::string_view message, bool timeout = false,
               const braid::http::Headers& extra = {});
   void report(upstream::UpstreamResult result);
-  bool canRetry(hcm::TryFailure failure, int status, bool refused) const;
+  // `grpcStatus`: of a trailers-only answer (MeshRetry grpc), 0 otherwise.
+  bool canRetry(hcm::TryFailure failure, int status, bool refused, int grpcStatus = 0) const;
+  // MeshTimeout http.streamIdleTimeout / maxStreamDuration (as the HTTP/1.1 manager does).
+  void armStreamTimers();
+  void onStreamIdleTimer();
+  void onStreamTimeout(std::string_view why);
+  void noteActivity() { lastActivityUs_ = nowUs(); }
+  int64_t nowUs() const;
   void countDownstream(int status);
   void countUpstream(int status);
 
@@ -133,6 +142,10 @@ class H2StreamRequest final : private H2StreamClient {
   event::Timer routeTimer_;
   event::Timer tryTimer_;
   event::Timer backoffTimer_;
+  event::Timer streamIdleTimer_;
+  event::Timer maxStreamTimer_;
+  int64_t lastActivityUs_ = 0;
+  std::optional<uint64_t> hash_;  // the request's key for a RingHash / Maglev cluster
 
   braid::http::Headers request_;  // as the app sent it
   std::string method_;
