@@ -55,6 +55,14 @@ out=$(/usr/bin/python3 "$grpc_app" call "127.0.0.1:$stranger_out" 2>&1 || true)
 check "a caller without a permission gets PERMISSION_DENIED (HTTP 403; got '$out')" \
   grep -q "gRPC error: StatusCode.PERMISSION_DENIED" <<<"$out"
 
+# A unary call sent as HTTP/1.1 (a gRPC frame in a POST body): the grpc outbound sends it as an
+# HTTP/2 stream to the gRPC server, and the answer comes back chunked, with the message.
+printf '\x00\x00\x00\x00\x04ping' >"$tmp/ping.grpc"
+out=$(curl -s --http1.1 --max-time 5 -H 'content-type: application/grpc' -H 'te: trailers' \
+  --data-binary @"$tmp/ping.grpc" "http://127.0.0.1:$client_out/braid.test.Echo/Unary" | tr -d '\000-\010')
+check "a gRPC call over HTTP/1.1 is answered through the HTTP/2 upstream (got '$out')" \
+  grep -q 'echo-1:ping' <<<"$out"
+
 # MeshRetry grpc: a server failing every other call with UNAVAILABLE (a trailers-only answer)
 # succeeds for the caller once retryOn names Unavailable; without the policy half the calls fail.
 out=$(/usr/bin/python3 "$grpc_app" flaky "127.0.0.1:$client_out" 20 2>&1)

@@ -139,6 +139,22 @@ check "h2load through the http outbound: 500 requests, all 2xx" \
 site2xx=$(stat "$client_admin" 'braid_dp_cluster_upstream_rq_2xx_total{cluster="site')
 check "... each routed at L7 (upstream 2xx: $site2xx)" test "$site2xx" -ge 500
 
+# (g) HTTP/1.1 to the http2 outbound: the app behind speaks only h2c, so each request goes as a
+# stream on the HTTP/2 pool and its response comes back as HTTP/1.1 (keep-alive, chunked).
+h1_works() { [ "$(curl -s --http1.1 -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$web_out/index.html")" = 200 ]; }
+check "HTTP/1.1 through the http2 outbound answers" wait_for 10 h1_works
+out=$(curl -s --http1.1 -o /dev/null -o /dev/null -o /dev/null -w '%{http_code} %{num_connects}\n' --max-time 5 \
+  "http://127.0.0.1:$web_out/index.html" "http://127.0.0.1:$web_out/index.html" "http://127.0.0.1:$web_out/missing")
+check "three requests on one kept-alive connection: 200 200 404 (got $(tr '\n' ' ' <<<"$out"))" \
+  test "$(tr '\n' ' ' <<<"$out")" = "200 1 200 0 404 0 "
+before=$(stat "$client_admin" 'braid_dp_cluster_upstream_rq_2xx_total{cluster="web')
+h2load --h1 -n 1000 -c 4 "http://127.0.0.1:$web_out/index.html" >"$tmp/h2load-h1.out" 2>&1 || true
+grep -E '^status codes:' "$tmp/h2load-h1.out" | sed 's/^/   /'
+check "h2load --h1 through the http2 outbound: 1000 requests, all 2xx" \
+  grep -q '^status codes: 1000 2xx' "$tmp/h2load-h1.out"
+after=$(stat "$client_admin" 'braid_dp_cluster_upstream_rq_2xx_total{cluster="web')
+check "... each sent upstream as an HTTP/2 stream ($((after - before)))" test $((after - before)) -ge 1000
+
 if [ "$failed" -ne 0 ]; then
   echo "$failed check(s) failed" >&2
   exit 1

@@ -34,6 +34,7 @@ Worker::Worker(const tcp_proxy::ProxyLimits& limits)
     : limits_(limits),
       flushTimer_(loop_.base(), [this] { onFlushTimer(); }),
       h2Pool_(loop_.base(), limits_) {
+  http_.h2Pool = &h2Pool_;
   if (limits_.splice) pipes_ = std::make_unique<network::PipePool>(limits_.maxPipes);
   flushTimer_.schedule(kStatsFlushInterval);
   thread_ = std::thread([this] {
@@ -189,8 +190,8 @@ void Worker::startH2Downstream(const ListenerRoute& route, std::shared_ptr<Worke
   h2::H2Downstream* connection = nullptr;
   h2::H2Downstream::Owner& owner = *this;
   try {
-    auto owned = std::make_unique<h2::H2Downstream>(context, std::move(socket),
-                                                    std::move(received), limits_, owner);
+    auto owned = std::make_unique<h2::H2Downstream>(context, std::move(socket), std::move(received),
+                                                    limits_, owner);
     connection = owned.get();
     h2Connections_.emplace(connection, std::move(owned));
   } catch (const std::exception& e) {

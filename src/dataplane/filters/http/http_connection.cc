@@ -8,6 +8,7 @@
 
 #include "common/http/http1_syntax.h"
 #include "common/log.h"
+#include "dataplane/filters/http/h2_bridge.h"
 #include "dataplane/filters/http/header_rules.h"
 #include "dataplane/filters/http/local_reply.h"
 #include "dataplane/filters/http/redirect_location.h"
@@ -84,8 +85,13 @@ HttpConnection::HttpConnection(event_base* base, network::UniqueFd downstream,
                          onStreamIdleTimer();
                          finishIfDead();
                        }),
-      maxStreamTimer_(base, [this] {
-        onStreamTimeout("max stream duration reached");
+      maxStreamTimer_(base,
+                      [this] {
+                        onStreamTimeout("max stream duration reached");
+                        finishIfDead();
+                      }),
+      bridgeTimer_(base, [this] {
+        onBridgeTimer();
         finishIfDead();
       }) {
   in_ = evbuffer_new();
@@ -155,6 +161,7 @@ void HttpConnection::onReadable(network::StreamSocket&) {
 
 void HttpConnection::onWritable(network::StreamSocket&) {
   flushDownstream();
+  if (bridge_ && !dead_ && downstream_.outputLength() <= limits_.lowWatermark) bridge_->drained();
   if (tunnel_) {
     if (!dead_ && upstream_ && !upstream_->socket().readEnabled() &&
         !upstream_->socket().readClosed() && downstream_.outputLength() <= limits_.lowWatermark) {
@@ -263,7 +270,9 @@ void HttpConnection::processInput() {
         break;
       case http1::Parser::Event::kBody: {
         std::string_view piece = parser_.body();
-        if (!localAnswered_) {
+        if (bridge_) {
+          bridge_->body(piece);
+        } else if (!localAnswered_) {
           noteStreamActivity();
           if (request_.chunked) {
             std::string framed;
@@ -354,6 +363,8 @@ void HttpConnection::onRequestHead() {
       return;
     }
   }
+  const std::string& protocol = listener_.config->protocol;
+  if (!upgrading_ && (protocol == "http2" || protocol == "grpc") && startBridge(hasBody)) return;
   std::string host(headerValue(request_.headers, "host"));
   http::RequestView requestView{request_.method, request_.target, host, request_.headers};
   std::string normalized;
@@ -476,6 +487,11 @@ void HttpConnection::onRequestComplete() {
     endRequest();
     return;
   }
+  if (bridge_) {
+    requestDone_ = true;
+    bridge_->end(parser_.trailers());
+    return;
+  }
   if (request_.chunked) {
     std::string last;
     http1::appendLastChunk(parser_.trailers(), last);
@@ -486,6 +502,7 @@ void HttpConnection::onRequestComplete() {
 }
 
 size_t HttpConnection::upstreamBacklog() const {
+  if (bridge_) return bridge_->unconsumed();
   if (upstream_ && upstream_->connected()) return upstream_->socket().outputLength();
   return evbuffer_get_length(pending_);
 }
@@ -1009,6 +1026,8 @@ void HttpConnection::endRequest() {
   replayable_ = false;
   mirrorClusters_.clear();
   std::string().swap(mirrorCopy_);
+  bridge_.reset();  // resets its upstream stream if the response did not end
+  bridgeFinished_ = false;
   retries_ = 0;
   tryReused_ = false;
   staleRetried_ = false;

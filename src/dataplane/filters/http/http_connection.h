@@ -18,6 +18,7 @@
 
 #include "common/http/http1_codec.h"
 #include "dataplane/event/timer.h"
+#include "dataplane/filters/http/bridge_downstream.h"
 #include "dataplane/filters/http/mirror_sender.h"
 #include "dataplane/filters/http/retry_state.h"
 #include "dataplane/filters/http/upstream_connection.h"
@@ -31,19 +32,29 @@
 
 struct evbuffer;
 
+namespace braid::dataplane::h2 {
+class H2UpstreamPool;
+}
+
 namespace braid::dataplane::hcm {
+
+class Http2Bridge;
 
 // What a worker shares between its HTTP connections.
 struct WorkerHttp {
   UpstreamPool pool;
   MirrorSender mirrors;  // after the pool: its requests go before the connections they reuse
+  // The worker's HTTP/2 upstream pool: HTTP/1.1 requests to http2/grpc outbounds go there as
+  // streams (h2_bridge.h).
+  h2::H2UpstreamPool* h2Pool = nullptr;
   std::mt19937_64 random{std::random_device{}()};
 
   upstream::SplitSequence splits;  // weighted route splits
 };
 
 class HttpConnection final : private network::StreamSocket::Handler,
-                             private UpstreamConnection::Client {
+                             private UpstreamConnection::Client,
+                             private BridgeDownstream {
  public:
   class Owner {
    public:
@@ -125,6 +136,14 @@ class HttpConnection final : private network::StreamSocket::Handler,
   void tunnelFromDownstream();
   void tunnelFromUpstream();
   void tunnelCheckDone();
+  // HTTP/1.1 request to an http2/grpc outbound (http_h2_bridge.cc): false when it cannot be.
+  bool startBridge(bool hasBody);
+  void bridgeWrite(std::string_view bytes) override;
+  size_t bridgeBuffered() const override;
+  void bridgeConsumed(size_t n) override;
+  void bridgeDone(bool clean) override;
+  // Follow-up of the bridge's events, outside its calls (they come from the HTTP/2 pool too).
+  void onBridgeTimer();
   // RequestMirror (once the request is complete).
   void prepareMirrors(const http1::MessageHead& upstreamRequest);
   void sendMirrors();
@@ -150,7 +169,11 @@ class HttpConnection final : private network::StreamSocket::Handler,
   // maxStreamDuration: 408 before the response starts, the connection cut after.
   event::Timer streamIdleTimer_;
   event::Timer maxStreamTimer_;
-  int64_t lastActivityUs_ = 0;  // an upgraded connection with no bytes either way is closed
+  int64_t lastActivityUs_ = 0;
+  std::unique_ptr<Http2Bridge> bridge_;  // the current request goes as an HTTP/2 stream
+  event::Timer bridgeTimer_;
+  bool bridgeFinished_ = false;
+  bool bridgeClean_ = false;  // an upgraded connection with no bytes either way is closed
   bool dead_ = false;
   bool closing_ = false;  // no more requests: flush, half-close, wait for the caller's close
   bool downstreamBlocked_ = false;
