@@ -15,6 +15,7 @@
 #   bench/http.sh            (about 6 minutes)
 #   PROFILE=1 bench/http.sh  (also: perf profiles of braid-dp and HAProxy under the HTTP/1.1 load)
 #   HOLD=1 bench/http.sh     (sets up, prints the addresses and waits: for probing by hand)
+#   SKIP_BUILD=1 bench/http.sh (measures the binaries in build/bin as they are)
 #   ROUNDS, SECONDS_PER_RUN, H1_CONNECTIONS, H2_CONNECTIONS, H2_STREAMS, LATENCY_SECONDS,
 #   QUIET_WAIT: defaults below.
 # CPUs: the proxy under test (and both sidecars) on PROXY_CPU (default 0); nginx, h2load,
@@ -41,7 +42,11 @@ then
     nghttp2-client nghttp2-proxy linux-perf >/dev/null
   [ -z "$created_policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d
 fi
-./scripts/build --target braid-cp braid-dp braidctl braid-openloop >/dev/null
+# SKIP_BUILD=1 measures the binaries already in build/bin (say, while the tree does not build).
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  ./scripts/build --target braid-cp braid-dp braidctl braid-openloop >"/tmp/bench-http-build.log" 2>&1 ||
+    { tail -20 /tmp/bench-http-build.log >&2; echo "bench/http: build failed" >&2; exit 1; }
+fi
 
 bin=build/bin
 proxy_cpu=${PROXY_CPU:-0}
@@ -113,6 +118,7 @@ proc_tree() {  # proc_tree PID: the process and its children (nghttpx forks its 
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+built=$(date -u -r "$bin/braid-dp" +%H:%MZ)  # the binary the sidecars run (a later build replaces it)
 commit=$(git rev-parse --short HEAD)
 git diff --quiet HEAD -- src/dataplane || commit="$commit + uncommitted changes in src/dataplane"
 read -r h1_port h2_port haproxy_h1 haproxy_h2 nghttpx_h1 nghttpx_h2 hop_in hop_h1 hop_h2 \
@@ -422,7 +428,7 @@ echo
 echo "bench/http $(date -u +%Y-%m-%d) on $(nproc) cores; load average before/after:" \
   "$load_before / $(cut -d' ' -f1-3 /proc/loadavg); runs kept with a compiler running: $noisy_runs"
 echo "proxies on CPU $proxy_cpu; nginx, h2load, braid-openloop and braid-cp on CPU $client_cpu" \
-  "(except latency 'shared'); braid-dp at $commit"
+  "(except latency 'shared'); braid-dp at $commit, binary of $built"
 echo "$(haproxy -v | head -1 | cut -d' ' -f1-3), $(nghttpx --version | head -1)," \
   "$(nginx -v 2>&1 | cut -d' ' -f3)"
 echo
