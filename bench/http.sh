@@ -12,7 +12,7 @@
 #     plaintext mesh and then with mTLS (builtin CA, allow-all MeshTrafficPermission); added is
 #     mesh minus direct of the same mode and placement.
 # Not a test; root for SCHED_FIFO and for installing what is missing.
-#   bench/http.sh            (about 6 minutes)
+#   bench/http.sh            (about 7 minutes on a quiet machine)
 #   PROFILE=1 bench/http.sh  (also: perf profiles of braid-dp and HAProxy under the HTTP/1.1 load)
 #   HOLD=1 bench/http.sh     (sets up, prints the addresses and waits: for probing by hand)
 #   SKIP_BUILD=1 bench/http.sh (measures the binaries in build/bin as they are)
