@@ -109,6 +109,27 @@ check "a call silent for 2 s gets DEADLINE_EXCEEDED (got '$out')" test "${out%% 
 check "... at the 300 ms stream idle timeout" \
   python3 -c "import sys; t=float('${out##* }'); sys.exit(0 if 0.27 <= t <= 0.8 else 1)"
 
+# Drain (SIGTERM): the client's sidecar sends its h2c callers a GOAWAY, so an idle gRPC channel
+# lets go of the connection and the sidecar exits at once instead of after its 30 s drain time.
+/usr/bin/python3 - "$client_out" >"$tmp/channel.out" 2>&1 <<'PY' &
+import sys, time
+import grpc
+with grpc.insecure_channel("127.0.0.1:" + sys.argv[1]) as channel:
+    unary = channel.unary_unary("/braid.test.Echo/Unary", lambda b: b, lambda b: b)
+    print(unary(b"hold", timeout=5).decode(), flush=True)
+    time.sleep(15)  # idle, channel open
+PY
+channel=$!
+channel_ready() { grep -q 'echo-1:hold' "$tmp/channel.out"; }
+check "an idle gRPC channel is open through the client's sidecar" wait_for 10 channel_ready
+start=$(now_ms)
+kill -TERM "$client_pid"
+for _ in $(seq 100); do kill -0 "$client_pid" 2>/dev/null || break; sleep 0.1; done
+took=$(($(now_ms) - start))
+kill "$channel" 2>/dev/null || true
+check "the draining sidecar exited in ${took} ms (< 5 s: the channel left after the GOAWAY)" \
+  test "$took" -lt 5000
+
 if [ "$failed" -ne 0 ]; then
   echo "$failed check(s) failed" >&2
   exit 1

@@ -2,7 +2,7 @@
 # HTTP features of the connection manager beyond routing (issue 5), end to end through two
 # sidecars with mTLS: WebSocket upgrades passed through as a tunnel, other upgrades refused;
 # RequestMirror copies to a shadow service; RingHash on a header keeps each user on one instance;
-# MeshTimeout streamIdleTimeout and maxStreamDuration.
+# MeshTimeout streamIdleTimeout and maxStreamDuration; drain on SIGTERM.
 #   BRAID_BIN: where the binaries are (default build/bin); run from the repository root.
 set -euo pipefail
 
@@ -186,6 +186,31 @@ python3 tests/support/ws_client.py "127.0.0.1:$web_out" tick 2 1.2 >/dev/null 2>
 rc=$?
 set -e
 check "a tunnel quiet for 1.2 s is closed by the 500 ms stream idle timeout (rc $rc)" test "$rc" -ne 0
+
+# 6. Drain (SIGTERM): an idle keep-alive connection is closed by the proxy instead of holding
+# the sidecar for its whole --drain-time (30 s by default), so it exits within a second or two.
+python3 - "$web_out" >"$tmp/keepalive.out" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+s.sendall(b"GET / HTTP/1.1\r\nHost: backend\r\n\r\n")
+data = b""
+while b"backend\n" not in data:
+    data += s.recv(65536)
+start = time.monotonic()
+while s.recv(65536):  # idle until the proxy closes it
+    pass
+print("closed after %.1f s idle" % (time.monotonic() - start))
+PY
+keepalive=$!
+sleep 1
+start=$(now_ms)
+kill -TERM "$web_pid"
+for _ in $(seq 100); do kill -0 "$web_pid" 2>/dev/null || break; sleep 0.1; done
+took=$(($(now_ms) - start))
+wait "$keepalive" || true
+echo "   keep-alive client: $(cat "$tmp/keepalive.out"); sidecar gone after ${took} ms"
+check "the draining sidecar closed the idle keep-alive connection" grep -q 'closed after' "$tmp/keepalive.out"
+check "... and exited in ${took} ms (< 5 s, not the 30 s drain time)" test "$took" -lt 5000
 
 if [ "$failed" -ne 0 ]; then
   echo "$failed check(s) failed" >&2

@@ -93,7 +93,13 @@ void Worker::applyOnLoop(std::shared_ptr<const RuntimeConfig> config,
   current_ = std::move(next);
 }
 
-void Worker::stopListeningOnLoop() { listeners_.clear(); }
+void Worker::stopListeningOnLoop() {
+  listeners_.clear();
+  // HTTP connections do not wait for their callers to close: idle ones close now, busy ones
+  // after their current response (HTTP/1.1) or their open streams (HTTP/2, after a GOAWAY).
+  for (const auto& [raw, connection] : httpConnections_) connection->drain();
+  for (const auto& [raw, connection] : h2Connections_) connection->drain();
+}
 
 size_t Worker::bufferedBytesOnLoop() const {
   size_t total = 0;

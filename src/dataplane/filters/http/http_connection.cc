@@ -117,6 +117,17 @@ HttpConnection::~HttpConnection() {
 
 void HttpConnection::start() { downstream_.setReadEnabled(true); }
 
+void HttpConnection::drain() {
+  if (draining_ || dead_) return;
+  draining_ = true;
+  if (!inRequest_ && !tunnel_) {
+    beginClose();
+    // Called outside this connection's events: what follows (the linger, a failed write) goes
+    // through its timer.
+    lingerTimer_.schedule(dead_ ? std::chrono::milliseconds(0) : kLinger);
+  }
+}
+
 size_t HttpConnection::bufferedBytes() const {
   return downstream_.outputLength() + evbuffer_get_length(in_) + evbuffer_get_length(pending_) +
          evbuffer_get_length(upIn_) +
@@ -811,7 +822,7 @@ void HttpConnection::sendResponseHead() {
     }
   }
   // A refused upgrade closes too: what the caller sent after it was meant for the new protocol.
-  if (!request_.keepAlive || !requestDone_ || upgrading_) closeAfterResponse_ = true;
+  if (!request_.keepAlive || !requestDone_ || upgrading_ || draining_) closeAfterResponse_ = true;
   if (closeAfterResponse_) {
     out.headers.emplace_back("connection", "close");
   } else if (request_.minorVersion == 0) {
@@ -981,7 +992,7 @@ void HttpConnection::answer(int status, std::string_view body, bool close,
     return;
   }
   dropUpstream();
-  if (inRequest_ && (!request_.keepAlive || upgrading_)) close = true;
+  if (draining_ || (inRequest_ && (!request_.keepAlive || upgrading_))) close = true;
   std::string reply = localReply(status, body, close, extra);
   evbuffer_add(downstream_.output(), reply.data(), reply.size());
   countDownstream(status);

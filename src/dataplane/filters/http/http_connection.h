@@ -83,6 +83,9 @@ class HttpConnection final : private network::StreamSocket::Handler,
 
   void start();
   size_t bufferedBytes() const;
+  // The proxy is draining (SIGTERM): an idle connection closes now, a busy one after its current
+  // response, which says `Connection: close` (Envoy's HTTP/1.1 drain).
+  void drain();
 
  private:
   // Downstream.
@@ -175,7 +178,8 @@ class HttpConnection final : private network::StreamSocket::Handler,
   bool bridgeFinished_ = false;
   bool bridgeClean_ = false;  // an upgraded connection with no bytes either way is closed
   bool dead_ = false;
-  bool closing_ = false;  // no more requests: flush, half-close, wait for the caller's close
+  bool closing_ = false;   // no more requests: flush, half-close, wait for the caller's close
+  bool draining_ = false;  // drain(): the current response is the last
   bool downstreamBlocked_ = false;
   bool upstreamBlocked_ = false;
 

@@ -31,7 +31,8 @@ bool HttpConnection::startBridge(bool hasBody) {
   }
   try {
     BridgeDownstream& downstream = *this;
-    bridge_ = std::make_unique<Http2Bridge>(context, downstream, request_, !request_.keepAlive);
+    bridge_ = std::make_unique<Http2Bridge>(context, downstream, request_,
+                                            !request_.keepAlive || draining_);
   } catch (const std::exception&) {
     return false;
   }
@@ -79,7 +80,8 @@ void HttpConnection::onBridgeTimer() {
     }
     return;
   }
-  const bool close = !requestDone_ || !request_.keepAlive || bridge_->closesConnection();
+  const bool close =
+      !requestDone_ || !request_.keepAlive || draining_ || bridge_->closesConnection();
   endRequest();
   if (close) {
     // A response that ended before its request did: the rest of the request cannot be told

@@ -77,6 +77,12 @@ void H2Downstream::finishIfDead() {
   owner_.onH2DownstreamClosed(*this);  // destroys this
 }
 
+void H2Downstream::drain() {
+  if (dead_) return;
+  session_.goAway(http2::h2_error::kNoError);
+  scheduleFlush();  // writes the GOAWAY; closes once no stream is left
+}
+
 void H2Downstream::scheduleFlush() {
   if (flushScheduled_ || dead_) return;
   flushScheduled_ = true;

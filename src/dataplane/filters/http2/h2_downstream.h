@@ -53,6 +53,9 @@ class H2Downstream final : private network::StreamSocket::Handler,
   // Takes in the bytes already received and starts reading; false: closed at once (the owner
   // was not called).
   bool start();
+  // The proxy is draining (SIGTERM): a graceful GOAWAY; the streams already open finish, then
+  // the connection closes.
+  void drain();
   size_t bufferedBytes() const;
   size_t activeStreams() const { return requests_.size(); }
 
