@@ -105,6 +105,7 @@ quiet_run() {
     rm -f "$work/busy"
     (while :; do pgrep -f 'cc1plus|ninja' >/dev/null && : >"$work/busy"; sleep 0.2; done) &
     watcher=$!
+    taskset -p -c "$client_cpu" "$watcher" >/dev/null  # off the proxy's CPU
     result=$("$@" 2>&1) || { kill "$watcher"; wait "$watcher" 2>/dev/null; return 1; }
     kill "$watcher"
     wait "$watcher" 2>/dev/null || true
