@@ -15,10 +15,11 @@ typedef struct ssl_ctx_st SSL_CTX;
 
 namespace braid::dataplane::upstream {
 
-// Counters of one endpoint, shared by every worker (least-request reads `active`).
+// Counters of one endpoint, shared by every worker (least-request reads `active` + `requests`).
 struct alignas(64) EndpointCounters {
-  std::atomic<uint64_t> active{0};  // connections connecting or open
-  std::atomic<uint64_t> total{0};   // connect attempts
+  std::atomic<uint64_t> active{0};    // TCP proxy connections connecting or open
+  std::atomic<uint64_t> requests{0};  // HTTP requests (tries) in progress on it
+  std::atomic<uint64_t> total{0};     // connect attempts
   std::atomic<uint64_t> connectFailures{0};
   // Active health checks (health_checker.h), written by the checker thread only.
   static constexpr uint8_t kFailedActiveHc = 1;  // failing its cluster's active checks
@@ -31,6 +32,28 @@ struct alignas(64) EndpointCounters {
   std::atomic<uint32_t> consecutiveLocalOriginFailure{0};
   std::atomic<uint32_t> timesEjected{0};
   std::atomic<int64_t> ejectedUntilNs{0};  // steady_clock; 0: never ejected
+};
+
+// Counts one HTTP try in its endpoint's `requests` while it is held (the connection managers
+// hold one per try), so least-request balances HTTP by requests in progress, as Envoy does.
+class EndpointRequest {
+ public:
+  EndpointRequest() = default;
+  ~EndpointRequest() { reset(); }
+  EndpointRequest(const EndpointRequest&) = delete;
+  EndpointRequest& operator=(const EndpointRequest&) = delete;
+  void hold(std::shared_ptr<EndpointCounters> counters) {
+    reset();
+    counters_ = std::move(counters);
+    if (counters_) counters_->requests.fetch_add(1, std::memory_order_relaxed);
+  }
+  void reset() {
+    if (counters_) counters_->requests.fetch_sub(1, std::memory_order_relaxed);
+    counters_.reset();
+  }
+
+ private:
+  std::shared_ptr<EndpointCounters> counters_;
 };
 
 // One endpoint of a cluster as the workers use it: parsed once on the main thread.

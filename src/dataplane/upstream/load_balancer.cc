@@ -192,7 +192,8 @@ int LoadBalancer::pickLeastRequest(std::span<const int> avoid) {
       if (!eligible(i, avoid)) continue;
       ++found;
       const auto& endpoint = cluster_.endpoints[i];
-      uint64_t load = endpoint.counters->active.load(std::memory_order_relaxed) + 1;
+      uint64_t load = endpoint.counters->active.load(std::memory_order_relaxed) +
+                      endpoint.counters->requests.load(std::memory_order_relaxed) + 1;
       uint64_t weight = endpoint.weight();
       if (best < 0 || load * bestWeight < bestLoad * weight) {
         best = static_cast<int>(i);
@@ -211,7 +212,8 @@ int LoadBalancer::pickLeastRequest(std::span<const int> avoid) {
     size_t i = (start + step) % n;
     if (!eligible(i, avoid)) continue;
     const auto& endpoint = cluster_.endpoints[i];
-    uint64_t load = endpoint.counters->active.load(std::memory_order_relaxed) + 1;
+    uint64_t load = endpoint.counters->active.load(std::memory_order_relaxed) +
+                    endpoint.counters->requests.load(std::memory_order_relaxed) + 1;
     uint64_t weight = endpoint.weight();
     // load/weight < bestLoad/bestWeight, without division.
     if (best < 0 || load * bestWeight < bestLoad * weight) {

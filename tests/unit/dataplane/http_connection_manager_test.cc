@@ -344,6 +344,32 @@ TEST_F(HttpProxyTest, PooledConnectionsAreNotReusedPastIdleTimeoutOrMaxDuration)
   EXPECT_LE(old.accepted(), 4);
 }
 
+// LeastRequest over HTTP counts requests in progress per instance: while one request is held at
+// an instance, the next ones all go to the other (round robin would alternate).
+TEST_F(HttpProxyTest, LeastRequestAvoidsTheInstanceWithARequestInProgress) {
+  auto handler = [](const Request& request, int) {
+    Reply reply;
+    if (request.head.target == "/hold") reply.delay = 1500ms;
+    return reply;
+  };
+  Upstream a("a", handler), b("b", handler);
+  apply({catchAll({{"web", 1}})},
+        {makeCluster("web", {a.port(), b.port()}, LbPolicy::kLeastRequest)});
+  Client holder(port_);
+  ASSERT_TRUE(holder.send(get("/hold")));
+  ASSERT_TRUE(waitFor([&] { return a.seen().size() + b.seen().size() == 1; }));
+  Upstream& held = a.seen().size() == 1 ? a : b;
+  Upstream& free = a.seen().size() == 1 ? b : a;
+  Client client(port_);
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(client.send(get("/quick")));
+    ASSERT_EQ(client.read().status, 200);
+  }
+  EXPECT_EQ(held.seen().size(), 1u);
+  EXPECT_EQ(free.seen().size(), 6u);
+  EXPECT_EQ(holder.read().status, 200);
+}
+
 TEST_F(HttpProxyTest, SlowUpstreamGets504AtTheRouteTimeout) {
   Upstream slow("slow", [](const Request&, int) {
     Reply reply;

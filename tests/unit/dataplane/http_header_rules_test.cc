@@ -42,6 +42,8 @@ TEST(HttpHeaderRules, RequestIdsAreVersion4Uuids) {
   EXPECT_EQ(id, "00000000-0000-4000-8000-000000000000");
   id = makeRequestId(~uint64_t{0}, ~uint64_t{0});
   EXPECT_EQ(id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+  id = makeRequestId(0x0123456789abcdefULL, 0xfedcba9876543210ULL);
+  EXPECT_EQ(id, "01234567-89ab-4def-bedc-ba9876543210");
 }
 
 TEST(HttpHeaderRules, PrefixAndFullPathRewrites) {

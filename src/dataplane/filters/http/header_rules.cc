@@ -74,11 +74,21 @@ void setHeader(braid::http::Headers& headers, std::string_view name, std::string
 std::string makeRequestId(uint64_t high, uint64_t low) {
   high = (high & ~0xf000ULL) | 0x4000ULL;                // version 4
   low = (low & ~(0xc000ULL << 48)) | (0x8000ULL << 48);  // variant 10
-  char text[40];
-  std::snprintf(text, sizeof(text), "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(high >> 32), static_cast<unsigned>((high >> 16) & 0xffff),
-                static_cast<unsigned>(high & 0xffff), static_cast<unsigned>(low >> 48),
-                static_cast<unsigned long long>(low & 0xffffffffffffULL));
+  // 8-4-4-4-12 hex digits, written by hand: snprintf showed up in the per-request profile.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string text(36, '-');
+  size_t at = 0;
+  auto put = [&](uint64_t value, int digits) {
+    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) {
+      text[at++] = kHex[(value >> shift) & 0xf];
+    }
+    ++at;  // past the dash
+  };
+  put(high >> 32, 8);
+  put((high >> 16) & 0xffff, 4);
+  put(high & 0xffff, 4);
+  put(low >> 48, 4);
+  put(low & 0xffffffffffffULL, 12);
   return text;
 }
 

@@ -220,7 +220,11 @@ void HttpConnection::beginClose() {
 
 void HttpConnection::updateDownstreamReading() {
   if (dead_) return;
-  bool want = !closing_ && !downstreamBlocked_ && !(inRequest_ && requestDone_) &&
+  // While a response is awaited, reading stays on (switching it off and on per request costs
+  // two epoll_ctl calls); a pipelined next request just waits in in_, up to the watermark.
+  const bool awaiting = inRequest_ && requestDone_;
+  bool want = !closing_ && !downstreamBlocked_ &&
+              !(awaiting && evbuffer_get_length(in_) > limits_.highWatermark) &&
               !downstream_.readClosed();
   if (closing_) want = !downstream_.readClosed();
   if (downstream_.readEnabled() != want) downstream_.setReadEnabled(want);
@@ -539,6 +543,7 @@ void HttpConnection::startTry() {
   }
   tried_.push_back(index);
   const auto& cluster = balancer_->cluster();
+  tryLoad_.hold(cluster.endpoints[static_cast<size_t>(index)].counters);
   std::string key = UpstreamPool::key(cluster, static_cast<size_t>(index));
   const RetryPolicy& retry = route_->action.retry;
   if (retry.enabled && retry.perTryTimeout.count() > 0) tryTimer_.schedule(retry.perTryTimeout);
@@ -681,6 +686,18 @@ void HttpConnection::onUpstreamReadable(UpstreamConnection& connection) {
 }
 
 void HttpConnection::processResponse() {
+  while (true) {
+    parseResponse();
+    if (dead_) return;
+    flushDownstream();  // what the parse put out, in one write
+    if (dead_ || !upstreamBlocked_ || downstream_.outputLength() > limits_.lowWatermark) return;
+    // The write made room at once: go on with what was read (no writable event will come).
+    upstreamBlocked_ = false;
+    if (upstream_ && upstream_->connected()) upstream_->socket().setReadEnabled(true);
+  }
+}
+
+void HttpConnection::parseResponse() {
   while (!dead_ && upstream_ && response_) {
     if (responseStarted_ && downstream_.outputLength() > limits_.highWatermark) {
       upstreamBlocked_ = true;
@@ -762,7 +779,6 @@ void HttpConnection::processResponse() {
           evbuffer_add(downstream_.output(), piece.data(), piece.size());
         }
         evbuffer_drain(upIn_, consumed);
-        flushDownstream();
         break;
       }
       case http1::Parser::Event::kTrailers:
@@ -833,7 +849,7 @@ void HttpConnection::sendResponseHead() {
   evbuffer_add(downstream_.output(), serialized.data(), serialized.size());
   responseStarted_ = true;
   countDownstream(head.status);
-  flushDownstream();
+  // Written with the body that follows in the same read (processResponse flushes): one send.
 }
 
 void HttpConnection::onResponseComplete() {
@@ -976,6 +992,7 @@ void HttpConnection::endPending() {
 
 void HttpConnection::dropUpstream() {
   endPending();
+  tryLoad_.reset();
   requestStats_.tryEnded();
   tryTimer_.cancel();
   backoffTimer_.cancel();
@@ -1017,6 +1034,7 @@ void HttpConnection::answer(int status, std::string_view body, bool close,
 void HttpConnection::endRequest() {
   requestStats_.end();
   endPending();
+  tryLoad_.reset();
   routeTimer_.cancel();
   streamIdleTimer_.cancel();
   maxStreamTimer_.cancel();

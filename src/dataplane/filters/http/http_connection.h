@@ -107,7 +107,9 @@ class HttpConnection final : private network::StreamSocket::Handler,
   // Sends the request (or, on a retry, its copy) on a connected connection.
   void sendOnConnection(UpstreamConnection& connection);
   void retryOrFail(TryFailure failure, int status = 0);
+  // Parses what the upstream sent (parseResponse), then writes it downstream in one go.
   void processResponse();
+  void parseResponse();
   void sendResponseHead();
   void onResponseComplete();
   // A local answer to the current request (or, outside one, to the connection).
@@ -216,7 +218,8 @@ class HttpConnection final : private network::StreamSocket::Handler,
   bool pendingCounted_ = false;  // the try waits for a new connection (upstreamRqPendingActive)
   bool staleRetried_ = false;    // sent again once after a pooled connection turned out closed
   std::vector<int> tried_;
-  std::optional<uint64_t> hash_;  // the request's key for a RingHash / Maglev cluster
+  upstream::EndpointRequest tryLoad_;  // the current try, in its endpoint's request count
+  std::optional<uint64_t> hash_;       // the request's key for a RingHash / Maglev cluster
   std::unique_ptr<UpstreamConnection> upstream_;
   std::optional<http1::Parser> response_;
   // Set when the connection goes on as an L4 proxy (HTTP/2 prior knowledge).

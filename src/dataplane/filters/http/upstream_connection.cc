@@ -51,7 +51,8 @@ bool UpstreamConnection::connect(Client& client) {
 void UpstreamConnection::attach(Client& client) {
   client_ = &client;
   idleOwner_ = nullptr;
-  socket_->setReadEnabled(false);
+  // Reading stays on (the pool had it on): the client sends its request at once and reads the
+  // answer, so switching it off and on again would only cost two epoll_ctl calls.
 }
 
 void UpstreamConnection::detachIdle(IdleOwner& owner) {

@@ -226,6 +226,7 @@ void H2StreamRequest::startTry() {
     return;
   }
   tried_.push_back(index);
+  tryLoad_.hold(balancer_->cluster().endpoints[static_cast<size_t>(index)].counters);
   const RetryPolicy& retry = route_->action.retry;
   if (retry.enabled && retry.perTryTimeout.count() > 0) tryTimer_.schedule(retry.perTryTimeout);
   if (http1Upstream()) {
@@ -507,6 +508,7 @@ void H2StreamRequest::onRouteTimeout() {
 }
 
 void H2StreamRequest::dropTry() {
+  tryLoad_.reset();
   tryTimer_.cancel();
   stats_.tryEnded();
   retireH1();
@@ -598,6 +600,7 @@ void H2StreamRequest::complete() {
   // ending): the upstream stream would wait for the rest of the request forever, holding a
   // place on the shared connection. It is reset; what the app still sends is dropped.
   if (!requestDone_) dropTry();
+  tryLoad_.reset();
   finished_ = true;
   routeTimer_.cancel();
   tryTimer_.cancel();

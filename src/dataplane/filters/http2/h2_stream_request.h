@@ -174,6 +174,7 @@ class H2StreamRequest final : private H2StreamClient {
   bool firstTry_ = true;
   bool refusedRetried_ = false;
   std::vector<int> tried_;
+  upstream::EndpointRequest tryLoad_;  // the current try, in its endpoint's request count
   uint32_t retries_ = 0;
   bool countedRetry_ = false;
 
