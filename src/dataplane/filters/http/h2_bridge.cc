@@ -1,5 +1,7 @@
 #include "dataplane/filters/http/h2_bridge.h"
 
+#include <charconv>
+
 #include "common/http/response_writer.h"
 #include "dataplane/filters/http/header_rules.h"
 
@@ -68,6 +70,9 @@ bool Http2Bridge::respond(int32_t, int status, const braid::http::Headers& heade
   out.minorVersion = 1;
   out.headers = headers;
   std::string length(headerValue(headers, "content-length"));
+  uint64_t lengthValue = 0;
+  auto parsed = std::from_chars(length.data(), length.data() + length.size(), lengthValue);
+  if (parsed.ec != std::errc() || parsed.ptr != length.data() + length.size()) length.clear();
   removeHopByHop(out.headers);
   noBody_ = request_.method == "HEAD" || status == 204 || status == 304;
   if (noBody_) {
@@ -76,6 +81,7 @@ bool Http2Bridge::respond(int32_t, int status, const braid::http::Headers& heade
     out.headers.emplace_back("content-length", "0");
   } else if (!length.empty()) {
     out.headers.emplace_back("content-length", length);
+    declared_ = lengthValue;
   } else if (request_.minorVersion >= 1) {
     out.headers.emplace_back("transfer-encoding", "chunked");
     chunked_ = true;
@@ -97,6 +103,7 @@ bool Http2Bridge::respond(int32_t, int status, const braid::http::Headers& heade
 bool Http2Bridge::sendData(int32_t, std::string_view bytes, bool endStream) {
   if (!responseStarted_ || done_) return false;
   if (!bytes.empty() && !noBody_) {
+    written_ += bytes.size();
     if (chunked_) {
       std::string framed;
       http1::appendChunk(bytes, framed);
@@ -142,6 +149,7 @@ size_t Http2Bridge::bufferedResponse(int32_t) const { return downstream_.bridgeB
 void Http2Bridge::finish(bool clean) {
   if (done_) return;
   done_ = true;
+  if (declared_ && written_ != *declared_) clean = false;  // cut short (e.g. a timeout's trailers)
   downstream_.bridgeDone(clean);
 }
 

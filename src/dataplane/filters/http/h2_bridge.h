@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -60,6 +61,11 @@ class Http2Bridge final : private h2::ResponseSink {
   bool chunked_ = false;
   bool noBody_ = false;  // HEAD, 204, 304
   bool done_ = false;
+  // A Content-Length body: what it declared and what was written. A response that ends short
+  // of it cannot leave the caller's connection usable (the caller would read the next response
+  // as the rest of this one).
+  std::optional<uint64_t> declared_;
+  uint64_t written_ = 0;
   size_t given_ = 0;
   size_t consumed_ = 0;
 };
