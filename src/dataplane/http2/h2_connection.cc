@@ -212,6 +212,15 @@ struct H2Connection::Glue {
 
   static int onFrameSend(nghttp2_session* session, const nghttp2_frame* frame, void* userData) {
     H2Connection& c = self(userData);
+    if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+        (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
+      Stream* s = c.find(frame->hd.stream_id);
+      if (s != nullptr && s->resetAfterEnd) {
+        s->resetAfterEnd = false;
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                                  NGHTTP2_NO_ERROR);
+      }
+    }
     if (frame->hd.type == NGHTTP2_HEADERS) {
       Stream* s = c.find(frame->hd.stream_id);
       if (s != nullptr && s->resetAfterReply) {
@@ -448,8 +457,19 @@ bool H2Connection::submitTrailers(int32_t streamId, const braid::http::Headers& 
   return true;
 }
 
+void H2Connection::resetAfterResponse(int32_t streamId) {
+  Stream* s = find(streamId);
+  if (s == nullptr || s->rejected) return;
+  if (nghttp2_session_get_stream_local_close(session_, streamId) == 1) {
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, streamId, NGHTTP2_NO_ERROR);
+    return;
+  }
+  s->resetAfterEnd = true;
+}
+
 bool H2Connection::resetStream(int32_t streamId, uint32_t errorCode) {
   if (Stream* s = find(streamId)) {
+    s->resetAfterEnd = false;
     s->out.clear();
     s->outOffset = 0;
     s->rejected = true;  // the caller is done with it: drop what still arrives

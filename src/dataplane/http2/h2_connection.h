@@ -55,6 +55,9 @@ class H2Connection {
   bool sendData(int32_t streamId, std::string_view bytes, bool endStream);
   bool submitTrailers(int32_t streamId, const braid::http::Headers& trailers);
   bool resetStream(int32_t streamId, uint32_t errorCode);
+  // RST_STREAM NO_ERROR once the frame carrying this side's END_STREAM is sent (at once if it
+  // was); a later resetStream() replaces it.
+  void resetAfterResponse(int32_t streamId);
   void goAway(uint32_t errorCode);
   void consumed(int32_t streamId, size_t n);
 
@@ -85,6 +88,7 @@ class H2Connection {
     bool rejected = false;         // refused or reset: what still arrives on it is dropped
     bool silent = false;           // refused before the handler heard of it: no events at all
     bool resetAfterReply = false;  // RST_STREAM NO_ERROR once the refusal is sent
+    bool resetAfterEnd = false;    // RST_STREAM NO_ERROR once our END_STREAM is sent
     uint32_t closeError = 0;       // reported on close when nghttp2 saw a clean end
     size_t unconsumed = 0;
     size_t pendingOut() const { return out.size() - outOffset; }

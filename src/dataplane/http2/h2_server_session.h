@@ -70,6 +70,9 @@ class H2ServerSession : private H2Connection::Events {
   bool resetStream(int32_t streamId, uint32_t errorCode) {
     return conn_.resetStream(streamId, errorCode);
   }
+  // The response is (or will be) complete while the request is not: once the frame ending the
+  // response is sent, RST_STREAM NO_ERROR asks the client to stop sending (RFC 9113 §8.1).
+  void resetAfterResponse(int32_t streamId) { conn_.resetAfterResponse(streamId); }
   // h2_error::kNoError: graceful (open streams finish); otherwise the connection ends now.
   void goAway(uint32_t errorCode = h2_error::kNoError) { conn_.goAway(errorCode); }
   // n bytes of the stream's request body were forwarded: reopen that much window.

@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -49,6 +50,10 @@ std::optional<std::string> readSome(int fd, int ms) {
 //   /refuse-once  the first such stream is refused (RST_STREAM REFUSED_STREAM), later ones answered
 //   /big          2 MiB of body in 16 KiB pieces (/huge: 16 MiB)
 //   /goaway       answered, then the connection is closed gracefully (GOAWAY)
+//   /fail-once... the first request whose path starts so gets 503 as soon as its head arrives
+//                 (before its body); later ones are answered by the rest of these rules
+//   .../early     answered as soon as its head arrives, before the request ends
+//   .../stream    the response head at once; the body when the request ends
 //   anything else 200, body "NAME:PATH body=N" (N request-body bytes); gRPC requests get
 //                 grpc-status 0 in trailers
 class H2Backend {
@@ -83,6 +88,7 @@ class H2Backend {
       size_t bodyBytes = 0;
       std::chrono::steady_clock::time_point due{};
       bool ready = false;
+      bool headSent = false;
     };
     std::map<int32_t, Stream> streams;
     explicit Connection(H2Backend& b) : backend(b), session(*this, b.options_) {}
@@ -93,12 +99,30 @@ class H2Backend {
         std::lock_guard lock(backend.mutex_);
         backend.last_ = headers;
       }
-      if (headerValue(headers, ":path") == "/refuse-once" && !backend.refused_.exchange(true)) {
+      const std::string path(headerValue(headers, ":path"));
+      if (path == "/refuse-once" && !backend.refused_.exchange(true)) {
         session.resetStream(id, http2::h2_error::kRefusedStream);
         return;
       }
-      streams[id].headers = std::move(headers);
+      if (path.starts_with("/fail-once") && !backend.failed_.exchange(true)) {
+        session.submitResponse(id, 503, {}, true);
+        return;
+      }
+      Stream& s = streams[id];
+      s.headers = std::move(headers);
+      if (path.ends_with("/early")) {
+        schedule(id);
+      } else if (path.ends_with("/stream")) {
+        session.submitResponse(id, 200, responseHead(s.headers), false);
+        s.headSent = true;
+      }
       if (endStream) schedule(id);
+    }
+    Headers responseHead(const Headers& request) const {
+      Headers head{{"x-backend", backend.name_}};
+      if (dataplane::h2::isGrpcRequest(request))
+        head.emplace_back("content-type", "application/grpc");
+      return head;
     }
     void onRequestData(int32_t id, std::string_view data, bool endStream) override {
       session.consumed(id, data.size());
@@ -127,9 +151,7 @@ class H2Backend {
           session.submitResponse(id, 503, {}, true);
           continue;
         }
-        Headers head{{"x-backend", backend.name_}};
-        if (grpc) head.emplace_back("content-type", "application/grpc");
-        session.submitResponse(id, 200, head, false);
+        if (!s.headSent) session.submitResponse(id, 200, responseHead(s.headers), false);
         if (path == "/big" || path == "/huge") {
           const int pieces = path == "/big" ? 128 : 1024;
           std::string piece(16384, 'b');
@@ -176,6 +198,7 @@ class H2Backend {
   int listenFd_ = -1;
   std::atomic<bool> stop_{false};
   std::atomic<bool> refused_{false};
+  std::atomic<bool> failed_{false};
   std::atomic<int> accepted_{0};
   std::atomic<int> requests_{0};
   std::mutex mutex_;
@@ -213,16 +236,35 @@ class H2Client : http2::H2ClientSession::Handler {
     results_[id];
     return id;
   }
+  // A POST whose body the test sends piece by piece (send()).
+  int32_t open(const std::string& path, Headers extra = {}) {
+    Headers h{{":method", "POST"}, {":scheme", "http"}, {":authority", "backend"}, {":path", path}};
+    h.insert(h.end(), extra.begin(), extra.end());
+    int32_t id = session_.submitRequest(h, false);
+    results_[id];
+    return id;
+  }
+  bool send(int32_t id, const std::string& data, bool endStream) {
+    return session_.sendData(id, data, endStream);
+  }
   // Runs the connection until every started stream closed (or `limit` passed).
   bool run(std::chrono::milliseconds limit = 5000ms) {
+    return runUntil(
+        [&] {
+          bool all = true;
+          for (auto& [id, r] : results_) all = all && r.closed;
+          return all;
+        },
+        limit);
+  }
+  // Runs the connection until `done()` (true) or `limit` passed (false).
+  bool runUntil(const std::function<bool()>& done, std::chrono::milliseconds limit = 5000ms) {
     auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {
       std::string out;
       session_.pendingOutput(out);
       if (!out.empty() && !sendAll(fd_, out)) return false;
-      bool all = true;
-      for (auto& [id, r] : results_) all = all && r.closed;
-      if (all) return true;
+      if (done()) return true;
       auto in = readSome(fd_, 10);
       if (!in) return false;
       if (!in->empty() && !session_.receive(*in)) return false;
@@ -510,6 +552,107 @@ TEST_F(H2ProxyTest, HttpOutboundsCarryTheStreamsAsHttp11) {
   EXPECT_EQ(client.result(chunked).body, "GET /chunked host=backend te= body=0");
   EXPECT_EQ(headerValue(client.result(chunked).trailers, "x-checksum"), "42");
   EXPECT_EQ(client.result(missing).status, 404);
+}
+
+// A retry whose body copy overflowed while it waited (review finding 1): the later try must not
+// go with only the bytes that arrived since, which the server would take for the whole body.
+TEST_F(H2ProxyTest, ARetryNeverSendsATruncatedBody) {
+  H2Backend backend("b");
+  Route route = catchAll({{"echo", 1}});
+  route.action.retry.enabled = true;
+  route.action.retry.numRetries = 1;
+  route.action.retry.retryOn = RetryPolicy::k5xx;
+  route.action.retry.backoffBase = 1000ms;  // the rest of the body arrives during the back-off
+  route.action.retry.backoffMax = 1000ms;
+  apply({route}, {makeCluster("echo", {backend.port()})}, "http2");
+  H2Client client(port_);
+  int32_t id = client.open("/fail-once");
+  client.send(id, pattern(1000), false);
+  // The first try took the 1000 bytes and got its 503: the retry waits out its back-off.
+  ASSERT_TRUE(waitFor([&] {
+    client.runUntil([] { return false; }, 10ms);
+    return stats_.cluster("echo")->upstreamRqRetry.load() == 1;
+  }));
+  client.send(id, pattern(100000), true);  // past the 64 KiB copy kept for a retry
+  ASSERT_TRUE(client.run());
+  const H2Result& r = client.result(id);
+  if (r.status != 503) {
+    EXPECT_EQ(r.body, "b:/fail-once body=101000");
+  }
+  EXPECT_TRUE(r.status == 503 || r.status == 200) << r.status;
+}
+
+// A response that ended before its request (review finding 2): the request leaves the cluster's
+// gauges at once, and the app's stream is ended (RST_STREAM NO_ERROR after the response).
+TEST_F(H2ProxyTest, AResponseEndingBeforeTheRequestEndsTheStreamAndFreesItsGauges) {
+  H2Backend backend("b");
+  apply({catchAll({{"echo", 1}})}, {makeCluster("echo", {backend.port()})}, "http2");
+  H2Client client(port_);
+  int32_t id = client.open("/early");  // never ended by the app
+  ASSERT_TRUE(client.run(3000ms));
+  const H2Result& r = client.result(id);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "b:/early body=0");
+  EXPECT_EQ(r.error, http2::h2_error::kNoError);
+  EXPECT_TRUE(waitFor([&] { return stats_.cluster("echo")->upstreamRqActive.load() == 0; }));
+}
+
+// A long gRPC stream that retried at its start (review finding 3): the retry leaves the cluster's
+// retry budget once the retried try has its response head, not when the stream ends.
+TEST_F(H2ProxyTest, ARetryLeavesTheRetryBudgetOnceItsTryIsAnswered) {
+  H2Backend backend("b");
+  Route route = catchAll({{"echo", 1}});
+  route.action.retry.enabled = true;
+  route.action.retry.numRetries = 1;
+  route.action.retry.retryOn = RetryPolicy::k5xx;
+  route.action.retry.backoffBase = 5ms;
+  route.action.retry.backoffMax = 5ms;
+  apply({route}, {makeCluster("echo", {backend.port()})});
+  H2Client client(port_);
+  int32_t id = client.open("/fail-once/stream", kGrpc);
+  ASSERT_TRUE(client.runUntil([&] { return client.result(id).status == 200; }));
+  ClusterCounters& c = *stats_.cluster("echo");
+  EXPECT_EQ(c.upstreamRqRetry.load(), 1u);
+  EXPECT_EQ(c.upstreamRqActive.load(), 1u);  // the stream goes on
+  EXPECT_TRUE(waitFor([&] { return c.upstreamRqRetryActive.load() == 0; }));
+  client.send(id, "hello", true);
+  ASSERT_TRUE(client.run());
+  EXPECT_EQ(client.result(id).body, "b:/fail-once/stream body=5");
+  EXPECT_EQ(headerValue(client.result(id).trailers, "grpc-status"), "0");
+  EXPECT_TRUE(waitFor([&] { return c.upstreamRqActive.load() == 0; }));
+  EXPECT_EQ(c.upstreamRqRetryActive.load(), 0u);
+}
+
+// A server allowing no stream at all (review finding 4): a bounded number of connections, then
+// an answer, instead of a new connection after every SETTINGS frame.
+TEST_F(H2ProxyTest, AServerAllowingNoStreamsIsNotAConnectionStorm) {
+  http2::H2Options none;
+  none.maxConcurrentStreams = 0;
+  H2Backend backend("b", none);
+  apply({catchAll({{"echo", 1}})}, {makeCluster("echo", {backend.port()})}, "http2");
+  H2Client client(port_);
+  int32_t id = client.start("/x");
+  ASSERT_TRUE(client.run(1500ms));
+  EXPECT_EQ(client.result(id).status, 503);
+  EXPECT_LE(backend.connectionsAccepted(), 6);
+  EXPECT_EQ(backend.requests(), 0);
+}
+
+// HTTP/2 may split `cookie` into several fields (RFC 9113 §8.2.3): HTTP/1.1 gets one, joined.
+TEST_F(H2ProxyTest, SplitCookiesReachAnHttp11AppAsOneField) {
+  http_test::Upstream backend("h1", [](const http_test::Request& r, int) {
+    http_test::Reply reply;
+    for (const auto& [name, value] : r.head.headers) {
+      if (name == "cookie") reply.body += "[" + value + "]";
+    }
+    return reply;
+  });
+  apply({catchAll({{"echo", 1}})}, {makeCluster("echo", {backend.port()})}, "http");
+  H2Client client(port_);
+  int32_t id = client.start("/c", {{"cookie", "a=1"}, {"x-other", "y"}, {"cookie", "b=2"}});
+  ASSERT_TRUE(client.run());
+  EXPECT_EQ(client.result(id).status, 200);
+  EXPECT_EQ(client.result(id).body, "[a=1; b=2]");
 }
 
 TEST(H2LocalReply, FollowsGrpcsHttpStatusTable) {

@@ -766,6 +766,12 @@ void HttpConnection::parseResponse() {
           return;
         }
         tryTimer_.cancel();
+        if (countedRetry_) {
+          // The retry is over once its try is answered: a long response does not hold the
+          // cluster's retry budget (Envoy counts a retry only while it is in progress).
+          countedRetry_ = false;
+          decrement(cluster_->upstreamRqRetryActive);
+        }
         sendResponseHead();
         break;
       }

@@ -52,10 +52,21 @@ bool H1UpstreamStream::start(const upstream::ClusterRuntime& cluster, size_t end
   head.minorVersion = 1;
   head.headers.emplace_back("host", std::string(hcm::headerValue(headers, ":authority")));
   const std::string contentLength(hcm::headerValue(headers, "content-length"));
+  // HTTP/2 may split `cookie` into one field per crumb; HTTP/1.1 allows one Cookie line, so
+  // they are joined again with "; " (RFC 9113 §8.2.3).
+  std::string cookie;
+  bool hasCookie = false;
   for (const auto& field : headers) {
     if (field.first.empty() || field.first[0] == ':' || field.first == "host") continue;
+    if (field.first == "cookie") {
+      if (hasCookie) cookie += "; ";
+      cookie += field.second;
+      hasCookie = true;
+      continue;
+    }
     head.headers.push_back(field);
   }
+  if (hasCookie) head.headers.emplace_back("cookie", std::move(cookie));
   hcm::removeHopByHop(head.headers);  // also the framing fields, written again below
   if (!endStream) {
     chunked_ = contentLength.empty();
@@ -74,7 +85,9 @@ bool H1UpstreamStream::start(const upstream::ClusterRuntime& cluster, size_t end
 
   hcm::UpstreamConnection::Client& self = *this;
   std::string key = hcm::UpstreamPool::key(cluster, endpoint);
-  upstream_ = pool_.take(key, self);
+  // MeshTimeout idleTimeout and http.maxConnectionDuration, as the HTTP/1.1 manager applies them.
+  maxConnectionDuration_ = cluster.config->maxConnectionDuration;
+  upstream_ = pool_.take(key, self, cluster.config->idleTimeout);
   if (upstream_) {
     reused_ = true;
     ++upstream_->requests;
@@ -282,7 +295,7 @@ void H1UpstreamStream::complete() {
                         upstream_->connected() && upstream_->socket().outputLength() == 0;
   parser_.reset();
   if (reusable) {
-    pool_.release(std::move(upstream_));
+    pool_.release(std::move(upstream_), maxConnectionDuration_);
   } else {
     upstream_.reset();
   }

@@ -13,6 +13,7 @@
 // nothing but its own members and the client never hears of it again. The client keeps a
 // detached stream alive until it is no longer inside its callbacks. Loop thread only.
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -84,6 +85,7 @@ class H1UpstreamStream final : private hcm::UpstreamConnection::Client {
   bool eofNoted_ = false;
   bool failed_ = false;
   size_t unconsumed_ = 0;
+  std::chrono::milliseconds maxConnectionDuration_{0};  // the cluster's, for the pool
 };
 
 }  // namespace braid::dataplane::h2

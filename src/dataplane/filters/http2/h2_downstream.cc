@@ -221,6 +221,11 @@ void H2Downstream::resetStream(int32_t streamId, uint32_t errorCode) {
   session_.resetStream(streamId, errorCode);
 }
 
+void H2Downstream::endAfterResponse(int32_t streamId) {
+  scheduleFlush();
+  session_.resetAfterResponse(streamId);
+}
+
 void H2Downstream::consumedRequest(int32_t streamId, size_t n) {
   scheduleFlush();  // the WINDOW_UPDATE
   session_.consumed(streamId, n);

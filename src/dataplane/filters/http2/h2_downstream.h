@@ -76,6 +76,7 @@ class H2Downstream final : private network::StreamSocket::Handler,
   bool sendData(int32_t streamId, std::string_view bytes, bool endStream) override;
   bool sendTrailers(int32_t streamId, const braid::http::Headers& trailers) override;
   void resetStream(int32_t streamId, uint32_t errorCode) override;
+  void endAfterResponse(int32_t streamId) override;
   void consumedRequest(int32_t streamId, size_t n) override;
   size_t bufferedResponse(int32_t streamId) const override;
 

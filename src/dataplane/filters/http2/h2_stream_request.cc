@@ -20,6 +20,9 @@ using hcm::TryFailure;
 
 // A request body up to this size is kept so that a try can be sent again (as HTTP/1.1 does).
 constexpr size_t kMaxReplayBytes = 64 * 1024;
+// Connections a try may find without room for its stream (the server's concurrent-stream limit
+// reached while it connected) before it counts as failed.
+constexpr uint32_t kMaxBusyConnections = 4;
 // Bytes queued on one stream (either direction) before the other side's stream stops being
 // consumed, so its HTTP/2 window closes and the sender waits.
 constexpr size_t kStreamWatermark = 64 * 1024;
@@ -78,10 +81,20 @@ H2StreamRequest::H2StreamRequest(const H2RequestContext& context, int32_t stream
 H2StreamRequest::~H2StreamRequest() {
   dropTry();
   stats_.end();
-  if (cluster_) {
-    decrement(cluster_->upstreamRqActive);
-    if (countedRetry_) decrement(cluster_->upstreamRqRetryActive);
-  }
+  leaveCluster();
+}
+
+void H2StreamRequest::leaveCluster() {
+  if (!cluster_ || leftCluster_) return;
+  leftCluster_ = true;
+  decrement(cluster_->upstreamRqActive);
+  endRetry();
+}
+
+void H2StreamRequest::endRetry() {
+  if (!countedRetry_) return;
+  countedRetry_ = false;
+  decrement(cluster_->upstreamRqRetryActive);
 }
 
 // ---- the downstream stream ----
@@ -181,6 +194,14 @@ void H2StreamRequest::onData(std::string_view data, bool endStream) {
     if (replay_.size() + data.size() > kMaxReplayBytes) {
       replayable_ = false;  // too large to keep: streamed only, never sent again
       std::string().swap(replay_);
+      if (bodySent_ && !upstreamOpen()) {
+        // Between tries (a retry's back-off, a refused stream's new one, or its wait for a
+        // connection) with part of the body gone to the try that failed: the next try could
+        // only send the rest, which its server would take for the whole body.
+        answer(503, "request body too large to retry");
+        if (!data.empty()) sink_.consumedRequest(streamId_, data.size());
+        return;
+      }
     } else {
       replay_.append(data);
     }
@@ -250,6 +271,13 @@ void H2StreamRequest::startTry() {
 
 void H2StreamRequest::openStream(H2UpstreamConnection* connection) {
   waiting_ = false;
+  if (!firstTry_ && bodySent_ && !replayable_) {
+    // Part of the body went to an earlier try and no copy of it is left: this try would send
+    // a truncated body as if it were complete (onData answers this as soon as the copy is
+    // dropped; this is the last guard).
+    answer(503, "request body too large to retry");
+    return;
+  }
   // The first try sends what waited; a later one everything again (all of it is in replay_, or
   // nothing went out before and all of it is in pending_).
   const bool fromReplay = !firstTry_ && replayable_;
@@ -281,6 +309,7 @@ void H2StreamRequest::openStream(H2UpstreamConnection* connection) {
     upstreamId_ = id;
   }
   firstTry_ = false;
+  busyConnections_ = 0;
   stats_.trySent(*cluster_);
   if (!endNow) {
     if (!body.empty() || (requestDone_ && !requestTrailers_)) {
@@ -309,9 +338,17 @@ void H2StreamRequest::onConnectionReady(H2UpstreamConnection& connection) {
 }
 
 void H2StreamRequest::onConnectionBusy() {
-  // Not this endpoint's fault and not a retry: the try starts again on another connection.
   connection_ = nullptr;
   waiting_ = false;
+  if (++busyConnections_ > kMaxBusyConnections) {
+    // The endpoint's connections keep coming up with no room (a server whose SETTINGS allow no
+    // stream at all): a failed try (retried per the policy, with its back-off), not yet
+    // another new connection.
+    busyConnections_ = 0;
+    retryOrFail(TryFailure::kConnectFailure);
+    return;
+  }
+  // Not this endpoint's fault and not a retry: the try starts again on another connection.
   tryTimer_.cancel();
   tried_.pop_back();
   backoffTimer_.schedule(std::chrono::milliseconds(0));
@@ -382,6 +419,9 @@ void H2StreamRequest::onResponseHeaders(braid::http::Headers&& headers, bool end
     }
   }
   tryTimer_.cancel();
+  // The retry is over once its try is answered: a long stream does not hold the cluster's
+  // retry budget for its whole life (Envoy counts a retry only while it is in progress).
+  endRetry();
   braid::http::Headers out;
   out.reserve(headers.size());
   for (auto& field : headers) {
@@ -598,8 +638,16 @@ void H2StreamRequest::onStreamTimeout(std::string_view why) {
 void H2StreamRequest::complete() {
   // A response that ended before the request did (a server answering early, a bidi gRPC call
   // ending): the upstream stream would wait for the rest of the request forever, holding a
-  // place on the shared connection. It is reset; what the app still sends is dropped.
-  if (!requestDone_) dropTry();
+  // place on the shared connection. It is reset; what the app still sends is dropped, and the
+  // app is told to stop sending (RST_STREAM NO_ERROR once the response is out, RFC 9113 §8.1)
+  // so that its stream does not stay open.
+  if (!requestDone_) {
+    dropTry();
+    sink_.endAfterResponse(streamId_);
+  }
+  // The request no longer counts as active in its cluster, whether or not the app's stream
+  // is still open.
+  leaveCluster();
   tryLoad_.reset();
   finished_ = true;
   routeTimer_.cancel();

@@ -45,6 +45,10 @@ class ResponseSink {
   virtual bool sendData(int32_t streamId, std::string_view bytes, bool endStream) = 0;
   virtual bool sendTrailers(int32_t streamId, const braid::http::Headers& trailers) = 0;
   virtual void resetStream(int32_t streamId, uint32_t errorCode) = 0;
+  // The response ended before the app's request did: once the response's last frame is out,
+  // the stream is reset with NO_ERROR (the rest of the request is not wanted). A sink with no
+  // such stream (the HTTP/1.1 bridge) ignores it.
+  virtual void endAfterResponse(int32_t /*streamId*/) {}
   // n request-body bytes were passed on: the app may send that much more.
   virtual void consumedRequest(int32_t streamId, size_t n) = 0;
   // Response bytes queued on the stream and not yet framed.
@@ -121,6 +125,10 @@ class H2StreamRequest final : private H2StreamClient {
   // The response is over (passed whole, answered locally, or cut short): timers stop, the
   // request's time is recorded.
   void complete();
+  // Leaves the cluster's upstreamRqActive (and the retry's upstreamRqRetryActive); once.
+  void leaveCluster();
+  // Leaves upstreamRqRetryActive: the retry is over (its try answered, or the request ended).
+  void endRetry();
   void answer(int status, std::string_view message, bool timeout = false,
               const braid::http::Headers& extra = {});
   void report(upstream::UpstreamResult result);
@@ -176,7 +184,9 @@ class H2StreamRequest final : private H2StreamClient {
   std::vector<int> tried_;
   upstream::EndpointRequest tryLoad_;  // the current try, in its endpoint's request count
   uint32_t retries_ = 0;
-  bool countedRetry_ = false;
+  bool countedRetry_ = false;     // in the cluster's upstreamRqRetryActive
+  bool leftCluster_ = false;      // no longer in its upstreamRqActive
+  uint32_t busyConnections_ = 0;  // in a row, for the current try
 
   // The response.
   bool responseStarted_ = false;  // headers went downstream
