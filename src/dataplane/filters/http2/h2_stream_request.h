@@ -11,7 +11,8 @@
 // stream only once the downstream stream's buffer is under the watermark, and request bytes
 // from the downstream likewise, so a slow side holds back the other through HTTP/2 windows and
 // nothing is buffered whole (server-streaming gRPC streams). Trailers pass both ways. A copy of
-// at most 64 KiB of request body is kept so that a try can be sent again. Loop thread only.
+// at most 64 KiB of request body is kept so that a try can be sent again; a later try that
+// could no longer send the whole body is answered 503 instead. Loop thread only.
 
 #include <chrono>
 #include <cstddef>
