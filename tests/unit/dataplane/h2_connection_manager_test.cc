@@ -73,6 +73,7 @@ class H2Backend {
   }
   uint16_t port() const { return port_; }
   int connectionsAccepted() const { return accepted_.load(); }
+  int connectionsClosed() const { return closed_.load(); }
   int requests() const { return requests_.load(); }
   Headers lastRequest() {
     std::lock_guard lock(mutex_);
@@ -190,6 +191,7 @@ class H2Backend {
       if (!in->empty() && !c.session.receive(*in)) break;
     }
     ::close(fd);
+    closed_++;
   }
 
   std::string name_;
@@ -200,6 +202,7 @@ class H2Backend {
   std::atomic<bool> refused_{false};
   std::atomic<bool> failed_{false};
   std::atomic<int> accepted_{0};
+  std::atomic<int> closed_{0};  // by the proxy (or at shutdown)
   std::atomic<int> requests_{0};
   std::mutex mutex_;
   Headers last_;
@@ -636,6 +639,9 @@ TEST_F(H2ProxyTest, AServerAllowingNoStreamsIsNotAConnectionStorm) {
   EXPECT_EQ(client.result(id).status, 503);
   EXPECT_LE(backend.connectionsAccepted(), 6);
   EXPECT_EQ(backend.requests(), 0);
+  // Useless to anyone, they are not kept open.
+  EXPECT_TRUE(waitFor([&] { return backend.connectionsClosed() == backend.connectionsAccepted(); },
+                      1000ms));
 }
 
 // HTTP/2 may split `cookie` into several fields (RFC 9113 §8.2.3): HTTP/1.1 gets one, joined.
