@@ -48,7 +48,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     { tail -20 /tmp/bench-http-build.log >&2; echo "bench/http: build failed" >&2; exit 1; }
 fi
 
-bin=build/bin
+bin=${BENCH_BIN:-build/bin}  # BENCH_BIN: measure binaries kept elsewhere (a copy while others build)
 proxy_cpu=${PROXY_CPU:-0}
 client_cpu=${CLIENT_CPU:-1}
 rounds=${ROUNDS:-3}
