@@ -54,6 +54,7 @@ std::optional<std::string> readSome(int fd, int ms) {
 //                 (before its body); later ones are answered by the rest of these rules
 //   .../early     answered as soon as its head arrives, before the request ends
 //   .../stream    the response head at once; the body when the request ends
+//   /short-length a head saying content-length 100, then 10 bytes, then nothing
 //   anything else 200, body "NAME:PATH body=N" (N request-body bytes); gRPC requests get
 //                 grpc-status 0 in trailers
 class H2Backend {
@@ -150,6 +151,17 @@ class H2Backend {
         const bool grpc = dataplane::h2::isGrpcRequest(s.headers);
         if (path == "/status/503") {
           session.submitResponse(id, 503, {}, true);
+          continue;
+        }
+        if (path == "/short-length") {
+          Headers head = responseHead(s.headers);
+          head.emplace_back("content-length", "100");
+          session.submitResponse(id, 200, head, false);
+          session.sendData(id, std::string(10, 'p'), false);
+          continue;
+        }
+        if (headerValue(s.headers, ":method") == "HEAD") {
+          session.submitResponse(id, 200, responseHead(s.headers), true);  // no body, ever
           continue;
         }
         if (!s.headSent) session.submitResponse(id, 200, responseHead(s.headers), false);
@@ -677,6 +689,92 @@ TEST(H2LocalReply, FollowsGrpcsHttpStatusTable) {
   auto plain = h2::makeLocalReply(false, 503, "no healthy upstream", false);
   EXPECT_EQ(plain.status, 503);
   EXPECT_EQ(plain.body, "no healthy upstream");
+}
+
+// ---- HTTP/1.1 callers of an http2/grpc outbound (filters/http/h2_bridge.h) ----
+
+// Everything the proxy sends until it closes the connection (or `ms` pass).
+std::string readUntilClose(int fd, int ms, bool& closed) {
+  std::string all;
+  closed = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto piece = readSome(fd, 50);
+    if (!piece) {
+      closed = true;
+      break;
+    }
+    all += *piece;
+  }
+  return all;
+}
+
+TEST_F(H2ProxyTest, Http11CallersGoAsStreamsAndGetChunkedHttp11Back) {
+  H2Backend backend("h2");
+  apply({catchAll({{"echo", 1}})}, {makeCluster("echo", {backend.port()})});
+  http_test::Client client(port_);
+  ASSERT_TRUE(client.connected());
+  // Two requests on one kept-alive connection, one with a body: each is one stream upstream.
+  ASSERT_TRUE(client.send(http_test::get("/a")));
+  auto first = client.read();
+  ASSERT_TRUE(first.ok);
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body, "h2:/a body=0");
+  EXPECT_EQ(first.header("transfer-encoding"), "chunked");  // no length from the backend
+  EXPECT_EQ(first.header("x-backend"), "h2");
+  ASSERT_TRUE(client.send("POST /b HTTP/1.1\r\nHost: svc\r\nContent-Length: 5000\r\n\r\n" +
+                          std::string(5000, 'x')));
+  auto second = client.read();
+  ASSERT_TRUE(second.ok);
+  EXPECT_EQ(second.body, "h2:/b body=5000");
+  EXPECT_EQ(headerValue(backend.lastRequest(), ":authority"), "svc");
+  EXPECT_EQ(headerValue(backend.lastRequest(), ":method"), "POST");
+  // A HEAD gets its head only, and the connection goes on.
+  ASSERT_TRUE(client.send("HEAD /c HTTP/1.1\r\nHost: svc\r\n\r\n"));
+  auto head = client.read("HEAD");
+  ASSERT_TRUE(head.ok);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.body, "");
+  ASSERT_TRUE(client.send(http_test::get("/d")));
+  auto last = client.read();
+  EXPECT_EQ(last.body, "h2:/d body=0") << last.ok << " " << last.status;
+  EXPECT_EQ(backend.connectionsAccepted(), 1);
+}
+
+TEST_F(H2ProxyTest, AnHttp10CallerGetsACloseDelimitedBody) {
+  H2Backend backend("h2");
+  apply({catchAll({{"echo", 1}})}, {makeCluster("echo", {backend.port()})});
+  int fd = connectTo(port_);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(sendAll(fd, "GET /old HTTP/1.0\r\nHost: svc\r\n\r\n"));
+  bool closed = false;
+  std::string all = readUntilClose(fd, 3000, closed);
+  ::close(fd);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(all.find("transfer-encoding"), std::string::npos) << all;
+  EXPECT_NE(all.find("connection: close"), std::string::npos) << all;
+  EXPECT_TRUE(all.ends_with("h2:/old body=0")) << all;
+}
+
+// A response whose body ends short of its Content-Length (here: the route timeout cuts it and
+// ends the gRPC call with trailers) must not leave the caller's connection open: the caller
+// would read the next response as the rest of this one.
+TEST_F(H2ProxyTest, AContentLengthResponseCutShortClosesTheCallersConnection) {
+  H2Backend backend("h2");
+  Route route = catchAll({{"echo", 1}});
+  route.action.timeout = 300ms;
+  apply({route}, {makeCluster("echo", {backend.port()})});
+  int fd = connectTo(port_);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(
+      sendAll(fd,
+              "POST /short-length HTTP/1.1\r\nHost: svc\r\nContent-Type: application/grpc\r\n"
+              "TE: trailers\r\nContent-Length: 5\r\n\r\nhello"));
+  bool closed = false;
+  std::string all = readUntilClose(fd, 3000, closed);
+  ::close(fd);
+  EXPECT_NE(all.find("content-length: 100"), std::string::npos) << all;
+  EXPECT_TRUE(closed) << "the connection stayed open after a short body: " << all;
 }
 
 }  // namespace
