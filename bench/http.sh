@@ -72,18 +72,6 @@ trap 'exit 130' INT TERM
 bench=http
 source bench/lib.sh
 
-status() { curl -s --max-time 2 -o /dev/null -w '%{http_code}' "$@" || true; }
-wait_for() {  # wait_for SECONDS COMMAND…: polls every 0.05 s
-  local deadline=$((SECONDS + $1))
-  shift
-  while [ "$SECONDS" -le "$deadline" ]; do "$@" && return 0; sleep 0.05; done
-  return 1
-}
-is_200() { [ "$(status "$@")" = 200 ]; }
-counter() {  # counter ADMIN_URL METRIC: the sum of a Prometheus counter over its labels
-  curl -s "$1/stats/prometheus" |
-    awk -v m="$2" '$1 == m || index($1, m "{") == 1 {s += $NF} END {print s + 0}'
-}
 # Other sessions build on this machine; a compiler on either CPU skews a run. Each measured run
 # waits up to QUIET_WAIT seconds for no compiler to run, and is run again (up to RETRIES times in
 # all) when one ran at any point during it (sampled every 0.2 s). noisy_runs counts the runs kept
@@ -386,39 +374,7 @@ latency_phase() {  # latency_phase MODE
 latency_phase plaintext
 
 echo "== switching the mesh to mTLS (builtin CA) ($SECONDS s)"
-ctl apply -f - >/dev/null 2>"$work/ctl.log" <<'YAML'
-type: MeshTrafficPermission
-name: allow-all
-mesh: default
-spec:
-  targetRef: {kind: Mesh}
-  from:
-  - targetRef: {kind: Mesh}
-    default: {action: Allow}
-YAML
-ctl apply -f - >/dev/null <<'YAML'
-type: Mesh
-name: default
-mtls:
-  enabledBackend: ca-1
-  backends:
-  - name: ca-1
-    type: builtin
-YAML
-has_mtls() {  # has_mtls ADMIN_URL: the mesh's roots configured, and ready (certificate in place)
-  curl -s "$1/config_dump" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-sys.exit(0 if d["config"].get("mtls", {}).get("trusted_roots_pem") else 1)' 2>/dev/null &&
-    is_200 "$1/ready"
-}
-wait_for 30 has_mtls "$app_admin" || die "app's sidecar did not switch to mTLS"
-wait_for 30 has_mtls "$web_admin" || die "web's sidecar did not switch to mTLS"
-hs=$(counter "$app_admin" braid_dp_listener_ssl_handshakes_total)
-wait_for 30 is_200 "${mesh_url[mesh]}" || die "no answer on the mesh path in mTLS"
-[ "$(counter "$app_admin" braid_dp_listener_ssl_handshakes_total)" -gt "$hs" ] ||
-  die "a request through the mesh made no TLS handshake at the inbound"
-[ "$(status "http://127.0.0.1:$app_in/")" != 200 ] || die "the inbound still accepts plaintext"
+switch_mesh_to_mtls "${mesh_url[mesh]}"
 echo "  both sidecars ready with certificates, traffic over mTLS, plaintext refused"
 
 latency_phase mtls
