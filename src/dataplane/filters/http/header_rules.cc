@@ -94,6 +94,7 @@ std::string makeRequestId(uint64_t high, uint64_t low) {
 
 std::string rewriteTarget(const std::string& normalized, const RouteMatch& match,
                           PathReplace replace, const std::string& value) {
+  if (replace == PathReplace::kNone) return normalized;  // most routes: no substrings to make
   size_t query = normalized.find('?');
   std::string path = normalized.substr(0, query);
   std::string rest = query == std::string::npos ? "" : normalized.substr(query);

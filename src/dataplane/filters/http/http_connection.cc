@@ -423,7 +423,7 @@ void HttpConnection::onRequestHead() {
   up.method = request_.method;
   up.target = rewriteTarget(normalized, route_->match, action.rewrite.path, action.rewrite.value);
   up.minorVersion = 1;
-  up.headers = request_.headers;
+  up.headers = std::move(request_.headers);  // not read again for this request
   removeHopByHop(up.headers);
   std::erase_if(up.headers, [](const auto& field) { return field.first == "expect"; });
   if (!action.rewrite.host.empty()) setHeader(up.headers, "host", action.rewrite.host);
