@@ -35,6 +35,7 @@ Worker::Worker(const tcp_proxy::ProxyLimits& limits)
       flushTimer_(loop_.base(), [this] { onFlushTimer(); }),
       h2Pool_(loop_.base(), limits_) {
   http_.h2Pool = &h2Pool_;
+  http_.h2Mirrors = &h2Mirrors_;
   if (limits_.splice) pipes_ = std::make_unique<network::PipePool>(limits_.maxPipes);
   flushTimer_.schedule(kStatsFlushInterval);
   thread_ = std::thread([this] {
@@ -55,6 +56,7 @@ Worker::~Worker() {
   sessions_.clear();  // before the pipe pool: they hand their pipes back
   httpConnections_.clear();
   h2Connections_.clear();  // before the pool their streams use
+  h2Mirrors_.clear();
   h2Pool_.clear();
   http_.pool.clear();
   listeners_.clear();
@@ -192,6 +194,7 @@ void Worker::startH2Downstream(const ListenerRoute& route, std::shared_ptr<Worke
   context.config = std::move(config);
   context.worker = &http_;
   context.pool = &h2Pool_;
+  context.mirrors = &h2Mirrors_;
   context.limits = &limits_;
   h2::H2Downstream* connection = nullptr;
   h2::H2Downstream::Owner& owner = *this;

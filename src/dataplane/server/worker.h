@@ -14,6 +14,7 @@
 #include "dataplane/event/timer.h"
 #include "dataplane/filters/http/http_connection.h"
 #include "dataplane/filters/http2/h2_downstream.h"
+#include "dataplane/filters/http2/h2_mirror.h"
 #include "dataplane/filters/http2/h2_upstream_pool.h"
 #include "dataplane/filters/tcp_proxy/tcp_proxy_session.h"
 #include "dataplane/network/listener.h"
@@ -88,6 +89,7 @@ class Worker final : private tcp_proxy::SessionOwner,
   std::unordered_map<hcm::HttpConnection*, std::unique_ptr<hcm::HttpConnection>> httpConnections_;
   // h2c callers of http2/grpc outbounds (the HTTP/2 connection manager) and their upstream pool.
   h2::H2UpstreamPool h2Pool_;
+  h2::H2MirrorSender h2Mirrors_{loop_.base(), h2Pool_};  // RequestMirror copies on h2Pool_
   std::unordered_map<h2::H2Downstream*, std::unique_ptr<h2::H2Downstream>> h2Connections_;
   std::atomic<uint64_t> active_{0};
   std::thread thread_;

@@ -691,6 +691,35 @@ TEST(H2LocalReply, FollowsGrpcsHttpStatusTable) {
   EXPECT_EQ(plain.body, "no healthy upstream");
 }
 
+// RequestMirror on HTTP/2: each call is copied to the mirror cluster (its :authority suffixed
+// "-shadow", the body included) while the caller's answers come from the route's cluster alone;
+// a body over 64 KiB is not mirrored.
+TEST_F(H2ProxyTest, RequestMirrorCopiesCallsToTheShadowCluster) {
+  H2Backend main("main");
+  H2Backend shadow("shadow");
+  Route route = catchAll({{"echo", 1}});
+  route.action.mirrors.push_back({"shadow", 1000000});
+  apply({route}, {makeCluster("echo", {main.port()}), makeCluster("shadow", {shadow.port()})});
+  H2Client client(port_);
+  ASSERT_TRUE(client.connected());
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(client.start("/call", kGrpc, "hello"));
+  ASSERT_TRUE(client.run());
+  for (int32_t id : ids) EXPECT_EQ(client.result(id).body, "main:/call body=5");
+  ASSERT_TRUE(waitFor([&] { return shadow.requests() == 5; }));
+  Headers copy = shadow.lastRequest();
+  EXPECT_EQ(headerValue(copy, ":authority"), "backend-shadow");
+  EXPECT_EQ(headerValue(main.lastRequest(), ":authority"), "backend");
+  EXPECT_EQ(headerValue(copy, ":path"), "/call");
+  EXPECT_EQ(main.requests(), 5);
+  // Too large to copy: sent to main only.
+  int32_t big = client.start("/big-call", kGrpc, std::string(70000, 'x'));
+  ASSERT_TRUE(client.run());
+  EXPECT_EQ(client.result(big).body, "main:/big-call body=70000");
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(shadow.requests(), 5);
+}
+
 // ---- HTTP/1.1 callers of an http2/grpc outbound (filters/http/h2_bridge.h) ----
 
 // Everything the proxy sends until it closes the connection (or `ms` pass).

@@ -92,6 +92,15 @@ std::string makeRequestId(uint64_t high, uint64_t low) {
   return text;
 }
 
+std::string shadowHost(std::string_view host) {
+  size_t colon = host.rfind(':');
+  const size_t bracket = host.rfind(']');
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+    return std::string(host.substr(0, colon)) + "-shadow" + std::string(host.substr(colon));
+  }
+  return std::string(host) + "-shadow";
+}
+
 std::string rewriteTarget(const std::string& normalized, const RouteMatch& match,
                           PathReplace replace, const std::string& value) {
   if (replace == PathReplace::kNone) return normalized;  // most routes: no substrings to make

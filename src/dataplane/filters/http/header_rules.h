@@ -25,6 +25,10 @@ void applyHeaderMods(braid::http::Headers& headers, const HeaderMods& mods);
 std::string_view headerValue(const braid::http::Headers& headers, std::string_view name);
 void setHeader(braid::http::Headers& headers, std::string_view name, std::string value);
 
+// RequestMirror's Host / :authority, as Envoy's: "-shadow" after the host name, before any port
+// ("a:80" → "a-shadow:80").
+std::string shadowHost(std::string_view host);
+
 // A random UUID (version 4) from two 64-bit random numbers, for x-request-id.
 std::string makeRequestId(uint64_t high, uint64_t low);
 

@@ -34,7 +34,8 @@ struct evbuffer;
 
 namespace braid::dataplane::h2 {
 class H2UpstreamPool;
-}
+class H2MirrorSender;
+}  // namespace braid::dataplane::h2
 
 namespace braid::dataplane::hcm {
 
@@ -47,6 +48,7 @@ struct WorkerHttp {
   // The worker's HTTP/2 upstream pool: HTTP/1.1 requests to http2/grpc outbounds go there as
   // streams (h2_bridge.h).
   h2::H2UpstreamPool* h2Pool = nullptr;
+  h2::H2MirrorSender* h2Mirrors = nullptr;
   std::mt19937_64 random{std::random_device{}()};
 
   upstream::SplitSequence splits;  // weighted route splits

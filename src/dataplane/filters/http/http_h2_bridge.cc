@@ -21,6 +21,7 @@ bool HttpConnection::startBridge(bool hasBody) {
   context.config = config_;
   context.worker = &worker_;
   context.pool = worker_.h2Pool;
+  context.mirrors = worker_.h2Mirrors;
   context.limits = &limits_;
   context.sourceIp = sourceIp_;
   if (request_.expectContinue) {

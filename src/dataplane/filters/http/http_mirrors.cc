@@ -10,16 +10,6 @@ namespace {
 constexpr uint32_t kMillion = 1000000;
 // Whatever the route's timeout, a mirror gives up after this long when the route has none.
 constexpr std::chrono::milliseconds kMirrorTimeout{15000};
-
-// Envoy's shadow host: "-shadow" after the host name, before any port ("a:80" → "a-shadow:80").
-std::string shadowHost(std::string_view host) {
-  size_t colon = host.rfind(':');
-  const size_t bracket = host.rfind(']');
-  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
-    return std::string(host.substr(0, colon)) + "-shadow" + std::string(host.substr(colon));
-  }
-  return std::string(host) + "-shadow";
-}
 }  // namespace
 
 void HttpConnection::prepareMirrors(const http1::MessageHead& upstreamRequest) {

@@ -9,6 +9,7 @@
 #include "dataplane/filters/http/redirect_location.h"
 #include "dataplane/filters/http/request_hash.h"
 #include "dataplane/filters/http2/h2_local_reply.h"
+#include "dataplane/filters/http2/h2_mirror.h"
 #include "dataplane/filters/http2/h2_upstream_pool.h"
 #include "dataplane/http/route_matcher.h"
 #include "dataplane/http2/h2_options.h"
@@ -178,6 +179,8 @@ void H2StreamRequest::route(bool endStream) {
   replayable_ = (action.retry.enabled && action.retry.numRetries > 0) || idempotent(method_);
   if (action.timeout.count() > 0) routeTimer_.schedule(action.timeout);
   armStreamTimers();
+  prepareMirrors();
+  if (requestDone_) sendMirrors();
   (void)endStream;
   startTry();
 }
@@ -190,6 +193,8 @@ void H2StreamRequest::onData(std::string_view data, bool endStream) {
     if (!data.empty()) sink_.consumedRequest(streamId_, data.size());
     return;
   }
+  copyForMirrors(data);
+  if (endStream) sendMirrors();
   if (replayable_) {
     if (replay_.size() + data.size() > kMaxReplayBytes) {
       replayable_ = false;  // too large to keep: streamed only, never sent again
@@ -221,6 +226,44 @@ void H2StreamRequest::onTrailers(braid::http::Headers&& trailers) {
   if (finished_ || cluster_ == nullptr) return;
   requestTrailers_ = std::move(trailers);
   if (upstreamOpen()) upstreamTrailers(*requestTrailers_);
+  sendMirrors();
+}
+
+void H2StreamRequest::prepareMirrors() {
+  // HTTP/1.1 upstreams (an `http` outbound) are not mirrored from HTTP/2 streams yet.
+  if (context_.mirrors == nullptr || http1Upstream()) return;
+  for (const Mirror& mirror : route_->action.mirrors) {
+    if (mirror.perMillion < 1000000 && context_.worker->random() % 1000000 >= mirror.perMillion) {
+      continue;
+    }
+    mirrorClusters_.push_back(mirror.cluster);
+  }
+  if (mirrorClusters_.empty()) return;
+  mirrorHeaders_ = upstreamHeaders_;
+  for (auto& [name, value] : mirrorHeaders_) {
+    if (name == ":authority") value = hcm::shadowHost(value);
+  }
+}
+
+void H2StreamRequest::copyForMirrors(std::string_view data) {
+  if (mirrorClusters_.empty()) return;
+  if (mirrorBody_.size() + data.size() > kMaxReplayBytes) {
+    mirrorClusters_.clear();  // too large to copy: not mirrored
+    std::string().swap(mirrorBody_);
+    return;
+  }
+  mirrorBody_.append(data);
+}
+
+void H2StreamRequest::sendMirrors() {
+  if (mirrorClusters_.empty()) return;
+  const auto timeout = route_->action.timeout.count() > 0 ? route_->action.timeout
+                                                          : std::chrono::milliseconds(15000);
+  for (const std::string& cluster : mirrorClusters_) {
+    context_.mirrors->send(context_.config, cluster, mirrorHeaders_, mirrorBody_, timeout);
+  }
+  mirrorClusters_.clear();
+  std::string().swap(mirrorBody_);
 }
 
 void H2StreamRequest::onDownstreamReset() {

@@ -36,6 +36,7 @@
 namespace braid::dataplane::h2 {
 
 class H2UpstreamPool;
+class H2MirrorSender;
 
 // What a request answers the app through: the downstream connection's stream `streamId`. Calls
 // only queue frames (written later by the connection).
@@ -67,7 +68,8 @@ struct H2RequestContext {
   hcm::WorkerHttp* worker = nullptr;  // splits and random numbers, shared with HTTP/1.1
   H2UpstreamPool* pool = nullptr;
   const tcp_proxy::ProxyLimits* limits = nullptr;
-  std::string sourceIp;  // the app's address (hashPolicies of type Connection)
+  std::string sourceIp;               // the app's address (hashPolicies of type Connection)
+  H2MirrorSender* mirrors = nullptr;  // RequestMirror copies (http2/grpc outbounds)
 };
 
 class H2StreamRequest final : private H2StreamClient {
@@ -140,6 +142,10 @@ class H2StreamRequest final : private H2StreamClient {
   void onStreamIdleTimer();
   void onStreamTimeout(std::string_view why);
   void noteActivity() { lastActivityUs_ = nowUs(); }
+  // RequestMirror (h2_mirror.h): the copy is taken as the request arrives, sent once it ends.
+  void prepareMirrors();
+  void copyForMirrors(std::string_view data);
+  void sendMirrors();
   int64_t nowUs() const;
   void countDownstream(int status);
   void countUpstream(int status);
@@ -155,6 +161,9 @@ class H2StreamRequest final : private H2StreamClient {
   event::Timer maxStreamTimer_;
   int64_t lastActivityUs_ = 0;
   std::optional<uint64_t> hash_;  // the request's key for a RingHash / Maglev cluster
+  std::vector<std::string> mirrorClusters_;
+  braid::http::Headers mirrorHeaders_;
+  std::string mirrorBody_;
 
   braid::http::Headers request_;  // as the app sent it
   std::string method_;
