@@ -720,6 +720,27 @@ TEST_F(H2ProxyTest, RequestMirrorCopiesCallsToTheShadowCluster) {
   EXPECT_EQ(shadow.requests(), 5);
 }
 
+// An h2c caller of an `http` outbound: the mirror speaks HTTP/1.1, so the copy is an HTTP/1.1
+// request (Host suffixed "-shadow", the body with its Content-Length).
+TEST_F(H2ProxyTest, RequestMirrorOfAnHttpOutboundSendsHttp11Copies) {
+  http_test::Upstream main("main"), shadow("shadow");
+  Route route = catchAll({{"echo", 1}});
+  route.action.mirrors.push_back({"shadow", 1000000});
+  apply({route}, {makeCluster("echo", {main.port()}), makeCluster("shadow", {shadow.port()})},
+        "http");
+  H2Client client(port_);
+  int32_t id = client.start("/post", {}, "hello");
+  ASSERT_TRUE(client.run());
+  EXPECT_EQ(client.result(id).status, 200);
+  ASSERT_TRUE(waitFor([&] { return shadow.seen().size() == 1; }));
+  auto copy = shadow.seen().front();
+  EXPECT_EQ(copy.head.method, "POST");
+  EXPECT_EQ(copy.head.target, "/post");
+  EXPECT_EQ(copy.header("host"), "backend-shadow");
+  EXPECT_EQ(copy.body, "hello");
+  EXPECT_EQ(main.seen().size(), 1u);
+}
+
 // ---- HTTP/1.1 callers of an http2/grpc outbound (filters/http/h2_bridge.h) ----
 
 // Everything the proxy sends until it closes the connection (or `ms` pass).

@@ -43,15 +43,12 @@ H1UpstreamStream::H1UpstreamStream(event_base* base, hcm::UpstreamPool& pool,
 
 H1UpstreamStream::~H1UpstreamStream() { evbuffer_free(in_); }
 
-bool H1UpstreamStream::start(const upstream::ClusterRuntime& cluster, size_t endpoint,
-                             const tls::TlsContexts* contexts, const braid::http::Headers& headers,
-                             bool endStream) {
+http1::MessageHead http1HeadOf(const braid::http::Headers& headers) {
   http1::MessageHead head;
   head.method = std::string(hcm::headerValue(headers, ":method"));
   head.target = std::string(hcm::headerValue(headers, ":path"));
   head.minorVersion = 1;
   head.headers.emplace_back("host", std::string(hcm::headerValue(headers, ":authority")));
-  const std::string contentLength(hcm::headerValue(headers, "content-length"));
   // HTTP/2 may split `cookie` into one field per crumb; HTTP/1.1 allows one Cookie line, so
   // they are joined again with "; " (RFC 9113 §8.2.3).
   std::string cookie;
@@ -67,7 +64,15 @@ bool H1UpstreamStream::start(const upstream::ClusterRuntime& cluster, size_t end
     head.headers.push_back(field);
   }
   if (hasCookie) head.headers.emplace_back("cookie", std::move(cookie));
-  hcm::removeHopByHop(head.headers);  // also the framing fields, written again below
+  hcm::removeHopByHop(head.headers);  // also the framing fields: the caller writes its own
+  return head;
+}
+
+bool H1UpstreamStream::start(const upstream::ClusterRuntime& cluster, size_t endpoint,
+                             const tls::TlsContexts* contexts, const braid::http::Headers& headers,
+                             bool endStream) {
+  http1::MessageHead head = http1HeadOf(headers);
+  const std::string contentLength(hcm::headerValue(headers, "content-length"));
   if (!endStream) {
     chunked_ = contentLength.empty();
     head.headers.emplace_back(chunked_ ? "transfer-encoding" : "content-length",

@@ -32,6 +32,10 @@ struct evbuffer;
 
 namespace braid::dataplane::h2 {
 
+// The HTTP/1.1 head of an HTTP/2 request: request line from the pseudo-headers, Host from
+// :authority, split cookies joined, connection-specific and framing fields left out.
+http1::MessageHead http1HeadOf(const braid::http::Headers& headers);
+
 class H1UpstreamStream final : private hcm::UpstreamConnection::Client {
  public:
   H1UpstreamStream(event_base* base, hcm::UpstreamPool& pool, const tcp_proxy::ProxyLimits& limits,

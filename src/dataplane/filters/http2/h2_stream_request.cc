@@ -230,8 +230,7 @@ void H2StreamRequest::onTrailers(braid::http::Headers&& trailers) {
 }
 
 void H2StreamRequest::prepareMirrors() {
-  // HTTP/1.1 upstreams (an `http` outbound) are not mirrored from HTTP/2 streams yet.
-  if (context_.mirrors == nullptr || http1Upstream()) return;
+  if (context_.mirrors == nullptr && !http1Upstream()) return;
   for (const Mirror& mirror : route_->action.mirrors) {
     if (mirror.perMillion < 1000000 && context_.worker->random() % 1000000 >= mirror.perMillion) {
       continue;
@@ -259,8 +258,24 @@ void H2StreamRequest::sendMirrors() {
   if (mirrorClusters_.empty()) return;
   const auto timeout = route_->action.timeout.count() > 0 ? route_->action.timeout
                                                           : std::chrono::milliseconds(15000);
-  for (const std::string& cluster : mirrorClusters_) {
-    context_.mirrors->send(context_.config, cluster, mirrorHeaders_, mirrorBody_, timeout);
+  if (http1Upstream()) {
+    // The mirror speaks HTTP/1.1 (an `http` outbound): the copy goes as an HTTP/1.1 request on
+    // the worker's keep-alive pool, as the HTTP/1.1 connection manager's copies do.
+    http1::MessageHead head = http1HeadOf(mirrorHeaders_);
+    if (!mirrorBody_.empty() || method_ == "POST" || method_ == "PUT" || method_ == "PATCH") {
+      head.headers.emplace_back("content-length", std::to_string(mirrorBody_.size()));
+    }
+    std::string bytes;
+    http1::appendRequestHead(head, bytes);
+    bytes.append(mirrorBody_);
+    for (const std::string& cluster : mirrorClusters_) {
+      context_.worker->mirrors.send(context_.base, context_.config, cluster, bytes, method_,
+                                    timeout, context_.worker->pool);
+    }
+  } else {
+    for (const std::string& cluster : mirrorClusters_) {
+      context_.mirrors->send(context_.config, cluster, mirrorHeaders_, mirrorBody_, timeout);
+    }
   }
   mirrorClusters_.clear();
   std::string().swap(mirrorBody_);
