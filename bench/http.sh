@@ -115,39 +115,15 @@ read -r h1_port h2_port haproxy_h1 haproxy_h2 nghttpx_h1 nghttpx_h2 hop_in hop_h
 
 # --- the backend: nginx, one worker, HTTP/1.1 on h1_port and h2c (prior knowledge) on h2_port ----
 body=$(printf 'x%.0s' $(seq 99))  # 99 bytes and a newline: 100-byte responses
-mkdir -p "$work/nginx"
-cat >"$work/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-master_process off;
-error_log $work/nginx/error.log warn;
-pid $work/nginx/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/body;
-  proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi;
-  uwsgi_temp_path $work/nginx/uwsgi;
-  scgi_temp_path $work/nginx/scgi;
-  keepalive_requests 1000000000;
-  keepalive_timeout 300s;
-  http2_max_concurrent_streams 256;
-  server {
+start_nginx "  http2_max_concurrent_streams 256;" "  server {
     listen 127.0.0.1:$h1_port backlog=4096;
     listen 127.0.0.1:$app_port backlog=4096;
-    location = / { default_type text/plain; return 200 "$body\n"; }
+    location = / { default_type text/plain; return 200 \"$body\\n\"; }
   }
   server {
     listen 127.0.0.1:$h2_port http2 backlog=4096;
-    location = / { default_type text/plain; return 200 "$body\n"; }
-  }
-}
-EOF
-taskset -c "$client_cpu" nginx -e "$work/nginx/error.log" -p "$work/nginx" \
-  -c "$work/nginx/nginx.conf" >"$work/nginx.log" 2>&1 &
-nginx_pid=$!
-pids+=("$nginx_pid")
+    location = / { default_type text/plain; return 200 \"$body\\n\"; }
+  }"
 
 # --- HAProxy: one thread, mode http, in the foreground --------------------------------------------
 cat >"$work/haproxy.cfg" <<EOF

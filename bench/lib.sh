@@ -123,3 +123,35 @@ YAML
     die "a request through the mesh made no TLS handshake at the inbound"
   [ "$(status "http://127.0.0.1:$app_in/")" != 200 ] || die "the inbound still accepts plaintext"
 }
+
+# start_nginx HTTP_EXTRA SERVERS: the backend the benches measure against: nginx with one
+# worker, in the foreground, everything under $work/nginx, keep-alive connections that never
+# end; HTTP_EXTRA (directives of the http block) and SERVERS (its server blocks) are the
+# script's own. Runs on $client_cpu; sets nginx_pid.
+start_nginx() {
+  mkdir -p "$work/nginx"
+  cat >"$work/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+master_process off;
+error_log $work/nginx/error.log warn;
+pid $work/nginx/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  keepalive_requests 1000000000;
+  keepalive_timeout 300s;
+$1
+$2
+}
+EOF
+  taskset -c "$client_cpu" nginx -e "$work/nginx/error.log" -p "$work/nginx" \
+    -c "$work/nginx/nginx.conf" >"$work/nginx.log" 2>&1 &
+  nginx_pid=$!
+  pids+=("$nginx_pid")
+}

@@ -47,33 +47,10 @@ git diff --quiet HEAD -- src/dataplane || commit="$commit + uncommitted changes 
 read -r app_port app_in web_in web_out <<<"$(free_ports 4)"
 
 # --- the app: nginx, one worker, in the foreground, everything in $work ---------------------------
-mkdir -p "$work/nginx"
-cat >"$work/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-master_process off;
-error_log $work/nginx/error.log warn;
-pid $work/nginx/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/body;
-  proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi;
-  uwsgi_temp_path $work/nginx/uwsgi;
-  scgi_temp_path $work/nginx/scgi;
-  keepalive_requests 1000000000;
-  keepalive_timeout 300s;
-  server {
+start_nginx "" "  server {
     listen 127.0.0.1:$app_port backlog=4096;
-    location = / { default_type text/plain; return 200 "ok\n"; }
-  }
-}
-EOF
-taskset -c "$client_cpu" nginx -e "$work/nginx/error.log" -p "$work/nginx" \
-  -c "$work/nginx/nginx.conf" >"$work/nginx.log" 2>&1 &
-nginx_pid=$!
-pids+=("$nginx_pid")
+    location = / { default_type text/plain; return 200 \"ok\\n\"; }
+  }"
 
 # --- braid-cp, a plaintext mesh, and the two sidecars ---------------------------------------------
 taskset -c "$client_cpu" "$bin/braid-cp" run --data-dir "$work/cp" --store memory \
