@@ -9,8 +9,10 @@
 #     whether braid-dp handled it at L7 or L4 is read off its per-request counters;
 #  3. latency at 1,000 req/s (braid-openloop: open loop, HTTP/1.1 keep-alive) of the mesh path
 #     app → braid-dp outbound → braid-dp inbound → nginx with `braid.io/protocol: http`, in a
-#     plaintext mesh and then with mTLS (builtin CA, allow-all MeshTrafficPermission); added is
-#     mesh minus direct of the same mode and placement.
+#     plaintext mesh and then with mTLS (builtin CA, allow-all MeshTrafficPermission), next to
+#     the same path through two HAProxy "sidecars" (mode http, one thread each; mutual TLS 1.3
+#     with P-256 certificates in the mTLS phase); added is a path minus direct of the same mode and
+#     placement.
 # Not a test; root for SCHED_FIFO and for installing what is missing.
 #   bench/http.sh            (about 7 minutes on a quiet machine)
 #   PROFILE=1 bench/http.sh  (also: perf profiles of braid-dp and HAProxy under the HTTP/1.1 load)
@@ -19,8 +21,10 @@
 #   ROUNDS, SECONDS_PER_RUN, H1_CONNECTIONS, H2_CONNECTIONS, H2_STREAMS, LATENCY_SECONDS,
 #   QUIET_WAIT: defaults below.
 # CPUs: the proxy under test (and both sidecars) on PROXY_CPU (default 0); nginx, h2load,
-# braid-openloop and braid-cp on CLIENT_CPU (default 1). Latency is also measured with the
-# sidecars moved onto CLIENT_CPU ("shared").
+# braid-openloop and braid-cp on CLIENT_CPU (default 1). Latency is measured in three placements:
+# split (as above), pods (each app next to its own proxy: the caller's proxy with braid-openloop
+# on CLIENT_CPU, the app's proxy with nginx on PROXY_CPU, as two pods on different CPUs) and
+# shared (everything on CLIENT_CPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -111,7 +115,8 @@ built=$(date -u -r "$bin/braid-dp" +%H:%MZ)  # the binary the sidecars run (a la
 commit=$(git rev-parse --short HEAD)
 git diff --quiet HEAD -- src/dataplane || commit="$commit + uncommitted changes in src/dataplane"
 read -r h1_port h2_port haproxy_h1 haproxy_h2 nghttpx_h1 nghttpx_h2 hop_in hop_h1 hop_h2 \
-  app_port app_in web_in web_out unused_port <<<"$(free_ports 14)"
+  app_port app_in web_in web_out unused_port hp_out_plain hp_in_plain hp_out_tls hp_in_tls \
+  <<<"$(free_ports 18)"
 
 # --- the backend: nginx, one worker, HTTP/1.1 on h1_port and h2c (prior knowledge) on h2_port ----
 body=$(printf 'x%.0s' $(seq 99))  # 99 bytes and a newline: 100-byte responses
@@ -145,6 +150,42 @@ EOF
 taskset -c "$proxy_cpu" haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
 haproxy_pid=$!
 pids+=("$haproxy_pid")
+
+# --- the mesh path's baseline: two HAProxy sidecars, out (the caller's) → in (the app's) → nginx --
+# Plaintext on one pair of ports; on the other, mutual TLS 1.3 with P-256 certificates from a
+# throwaway CA (what braid's builtin CA issues), each side verifying the other's chain and the
+# server's name as braid-dp checks its peer's SPIFFE ID.
+pki=$work/pki
+mkdir -p "$pki"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench-ca \
+  -keyout "$pki/ca.key" -out "$pki/ca.pem" 2>/dev/null
+for side in in out; do
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$side" \
+    -addext "subjectAltName=DNS:$side" -keyout "$pki/$side.key" 2>/dev/null |
+    openssl x509 -req -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -days 2 -copy_extensions copy \
+      -out "$pki/$side.crt" 2>/dev/null
+  cat "$pki/$side.crt" "$pki/$side.key" >"$pki/$side.pem"
+done
+start_haproxy_sidecar() {  # start_haproxy_sidecar NAME LISTENS: one thread, mode http, on proxy_cpu
+  printf '%s\n' global "  nbthread 1" "  maxconn 4000" defaults "  mode http" \
+    "  timeout connect 5s" "  timeout client 300s" "  timeout server 300s" "$2" >"$work/$1.cfg"
+  taskset -c "$proxy_cpu" haproxy -db -f "$work/$1.cfg" >"$work/$1.log" 2>&1 &
+  pids+=($!)
+}
+start_haproxy_sidecar hp-in "listen plain
+  bind 127.0.0.1:$hp_in_plain
+  server app 127.0.0.1:$app_port
+listen tls
+  bind 127.0.0.1:$hp_in_tls ssl crt $pki/in.pem ca-file $pki/ca.pem verify required ssl-min-ver TLSv1.3
+  server app 127.0.0.1:$app_port"
+hp_in_pid=${pids[-1]}
+start_haproxy_sidecar hp-out "listen plain
+  bind 127.0.0.1:$hp_out_plain
+  server in 127.0.0.1:$hp_in_plain
+listen tls
+  bind 127.0.0.1:$hp_out_tls
+  server in 127.0.0.1:$hp_in_tls ssl verify required ca-file $pki/ca.pem crt $pki/out.pem verifyhost in ssl-min-ver TLSv1.3"
+hp_out_pid=${pids[-1]}
 
 # --- nghttpx: one worker each, cleartext frontend (HTTP/1.1 and h2c prior knowledge) --------------
 : >"$work/nghttpx.conf"
@@ -210,6 +251,9 @@ for p in "${proxies[@]}"; do
     die "no h2c answer on the $p path (${h2_url[$p]})"
 done
 wait_for 10 is_200 "http://127.0.0.1:$web_out/" || die "no answer on the mesh path"
+for port in "$hp_out_plain" "$hp_out_tls"; do
+  wait_for 10 is_200 "http://127.0.0.1:$port/" || die "no answer through the HAProxy sidecars ($port)"
+done
 if [ "${HOLD:-0}" = 1 ]; then  # keep the setup up for probing by hand; Ctrl-C ends it
   for p in "${proxies[@]}"; do echo "$p ${h1_url[$p]} ${h2_url[$p]}"; done
   echo "mesh http://127.0.0.1:$web_out/ (direct ${h1_url[direct]}); admin: hop $hop_admin," \
@@ -297,12 +341,19 @@ fi
 declare -A mesh_url lat
 mesh_url[direct]=http://127.0.0.1:$app_port/
 mesh_url[mesh]=http://127.0.0.1:$web_out/
-paths=(direct mesh)
-move_sidecars() {  # move_sidecars CPUS
-  taskset -a -p -c "$1" "$app_dp_pid" >/dev/null
-  taskset -a -p -c "$1" "$web_dp_pid" >/dev/null
+paths=(direct haproxy mesh)
+layouts=(split pods shared)
+place() {  # place LAYOUT: both pairs of sidecars and nginx onto their CPUs (see the top)
+  local caller_side=$proxy_cpu app_side=$proxy_cpu app=$client_cpu pid
+  case $1 in
+    pods) caller_side=$client_cpu app=$proxy_cpu ;;
+    shared) caller_side=$client_cpu app_side=$client_cpu ;;
+  esac
+  for pid in "$web_dp_pid" "$hp_out_pid"; do taskset -a -p -c "$caller_side" "$pid" >/dev/null; done
+  for pid in "$app_dp_pid" "$hp_in_pid"; do taskset -a -p -c "$app_side" "$pid" >/dev/null; done
+  taskset -a -p -c "$app" "$nginx_pid" >/dev/null
 }
-realtime() { realtime_pids "$1" "$nginx_pid" "$app_dp_pid" "$web_dp_pid"; }
+realtime() { realtime_pids "$1" "$nginx_pid" "$app_dp_pid" "$web_dp_pid" "$hp_in_pid" "$hp_out_pid"; }
 rt=(chrt -f 10)
 if realtime on 2>/dev/null; then
   realtime off
@@ -322,8 +373,8 @@ latency_phase() {  # latency_phase MODE
   local mode=$1 layout round p out a b c rq0
   rq0=$(counter "$app_admin" braid_dp_listener_downstream_rq_2xx_total)
   [ ${#rt[@]} -eq 0 ] || realtime on
-  for layout in split shared; do
-    if [ "$layout" = shared ]; then move_sidecars "$client_cpu"; fi
+  for layout in "${layouts[@]}"; do
+    place "$layout"
     echo "== $mode: latency ($layout, $scheduling), braid-openloop $rate/s, 8 connections," \
       "$rounds rounds of ${latency_seconds}s (0.5 s warm-up) ($SECONDS s)"
     for round in $(seq "$rounds"); do
@@ -342,17 +393,19 @@ latency_phase() {  # latency_phase MODE
     done
   done
   [ ${#rt[@]} -eq 0 ] || realtime off
-  move_sidecars "$proxy_cpu"
+  place split
   l7[$mode]=$(($(counter "$app_admin" braid_dp_listener_downstream_rq_2xx_total) - rq0))
   echo "  the inbound answered ${l7[$mode]} requests at L7"
 }
 
+mesh_url[haproxy]=http://127.0.0.1:$hp_out_plain/
 latency_phase plaintext
 
 echo "== switching the mesh to mTLS (builtin CA) ($SECONDS s)"
 switch_mesh_to_mtls "${mesh_url[mesh]}"
 echo "  both sidecars ready with certificates, traffic over mTLS, plaintext refused"
 
+mesh_url[haproxy]=http://127.0.0.1:$hp_out_tls/
 latency_phase mtls
 
 # --- the tables -----------------------------------------------------------------------------------
@@ -386,20 +439,26 @@ for phase in http1 http2; do
 done
 echo
 echo "latency at $rate req/s from the intended send time, HTTP/1.1 mesh path, $scheduling (µs):"
-echo "| mode | CPUs | direct p50 / p99 / p99.9 | mesh p50 / p99 / p99.9 | added p50 | added p99 |" \
-  "runs with errors |"
-echo "|---|---|---|---|---|---|---|"
+echo "| mode | CPUs | direct p50 / p99 / p99.9 | HAProxy pair p50 / p99 / p99.9 |" \
+  "braid p50 / p99 / p99.9 | added HAProxy p50 / p99 | added braid p50 / p99 | runs with errors |"
+echo "|---|---|---|---|---|---|---|---|"
+added() {  # added MODE LAYOUT PATH PERCENTILE: that path's percentile minus direct's
+  delta "${lat[$1:$2:$3:$4]}" "${lat[$1:$2:direct:$4]}"
+}
 for m in plaintext mtls; do
-  for layout in split shared; do
-    d=$m:$layout:direct k=$m:$layout:mesh
+  for layout in "${layouts[@]}"; do
+    d=$m:$layout:direct h=$m:$layout:haproxy k=$m:$layout:mesh
     echo "| $m | $layout | ${lat[$d:p50]} / ${lat[$d:p99]} / ${lat[$d:p999]} |" \
+      "${lat[$h:p50]} / ${lat[$h:p99]} / ${lat[$h:p999]} |" \
       "${lat[$k:p50]} / ${lat[$k:p99]} / ${lat[$k:p999]} |" \
-      "$(delta "${lat[$k:p50]}" "${lat[$d:p50]}") | $(delta "${lat[$k:p99]}" "${lat[$d:p99]}") |" \
-      "$((${err[$m:direct]:-0} + ${err[$m:mesh]:-0})) |"
+      "$(added "$m" "$layout" haproxy p50) / $(added "$m" "$layout" haproxy p99) |" \
+      "$(added "$m" "$layout" mesh p50) / $(added "$m" "$layout" mesh p99) |" \
+      "$((${err[$m:direct]:-0} + ${err[$m:haproxy]:-0} + ${err[$m:mesh]:-0})) |"
   done
 done
 echo
 echo "targets: HTTP/1.1 braid ≥ 1.0× HAProxy req/s: $(ratio "${rps[http1:braid]}" \
-  "${rps[http1:haproxy]}")×; mTLS mesh path added p99 ≤ 200 µs at $rate/s: split" \
-  "$(delta "${lat[mtls:split:mesh:p99]}" "${lat[mtls:split:direct:p99]}") µs, shared" \
-  "$(delta "${lat[mtls:shared:mesh:p99]}" "${lat[mtls:shared:direct:p99]}") µs"
+  "${rps[http1:haproxy]}")×; mTLS mesh path added p99 ≤ 200 µs at $rate/s (HAProxy pair in ()):"
+for layout in "${layouts[@]}"; do
+  echo "  $layout $(added mtls "$layout" mesh p99) µs ($(added mtls "$layout" haproxy p99) µs)"
+done
