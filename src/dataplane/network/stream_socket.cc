@@ -380,10 +380,13 @@ StreamSocket::Io StreamSocket::readTls(evbuffer* into, size_t max, size_t& count
     error_ = ENOMEM;
     return Io::kError;
   }
-  // SSL_read returns one record (16 KiB at most) per call: fill the space with several.
+  // SSL_read returns one record (16 KiB at most) per call: fill the space with several. Once
+  // OpenSSL holds nothing more (read-ahead took all the socket had), stop instead of asking the
+  // socket again only to hear EAGAIN: the read event is level-triggered, later bytes wake it.
   auto result = TlsTransport::Result::kOk;
+  bool drained = false;
   int used = 0;
-  for (int i = 0; i < chunks && max > 0 && result == TlsTransport::Result::kOk; ++i) {
+  for (int i = 0; i < chunks && max > 0 && result == TlsTransport::Result::kOk && !drained; ++i) {
     auto* base = static_cast<char*>(space[i].iov_base);
     size_t limit = std::min(space[i].iov_len, max);
     size_t filled = 0;
@@ -392,6 +395,8 @@ StreamSocket::Io StreamSocket::readTls(evbuffer* into, size_t max, size_t& count
       result = tls_->read(base + filled, limit - filled, n);
       if (result != TlsTransport::Result::kOk) break;
       filled += n;
+      drained = !tls_->hasPending();
+      if (drained) break;
     }
     space[i].iov_len = filled;
     max -= filled;
