@@ -72,6 +72,9 @@ class Parser {
   Event next(std::string_view& input);
 
   const MessageHead& head() const { return head_; }
+  // After kHead: moves the header fields out (head() keeps everything else, with no fields), so
+  // a proxy forwards them without copying; the parser needs none of them for the body.
+  Headers takeHeaders() { return std::move(head_.headers); }
   std::string_view body() const { return body_; }
   const Headers& trailers() const { return trailers_; }
   const ParseError& error() const { return error_; }

@@ -40,8 +40,12 @@ int parseVersion(std::string_view version) {
 
 }  // namespace
 
+// Room for the fields of a typical message, so the list is allocated once rather than doubling.
+constexpr size_t kExpectedFields = 12;
+
 Parser::Event Parser::onRequestLine(std::string_view line) {
   head_ = MessageHead{};
+  head_.headers.reserve(kExpectedFields);
   trailers_.clear();
   if (line.empty()) return fail("empty line before the request line");
   const size_t sp1 = line.find(' ');
@@ -66,6 +70,7 @@ Parser::Event Parser::onRequestLine(std::string_view line) {
 // often left out, and nothing can be read differently without it.
 Parser::Event Parser::onStatusLine(std::string_view line) {
   head_ = MessageHead{};
+  head_.headers.reserve(kExpectedFields);
   trailers_.clear();
   if (line.size() < 12 || line[8] != ' ' || (line.size() > 12 && line[12] != ' ')) {
     return fail("malformed status line");
@@ -247,6 +252,14 @@ Parser::Event Parser::onResponseHead(const FieldSummary& fields) {
 
 namespace {
 
+// Bytes the head's fields take serialized (and room for the start line): one allocation for the
+// whole head instead of the string doubling as it grows.
+size_t serializedSize(const MessageHead& head) {
+  size_t size = head.method.size() + head.target.size() + head.reason.size() + 32;
+  for (const auto& [name, value] : head.headers) size += name.size() + value.size() + 4;
+  return size;
+}
+
 void appendFields(const Headers& fields, std::string& out) {
   for (const auto& [name, value] : fields) {
     out.append(name).append(": ").append(value).append("\r\n");
@@ -256,6 +269,7 @@ void appendFields(const Headers& fields, std::string& out) {
 }  // namespace
 
 void appendRequestHead(const MessageHead& head, std::string& out) {
+  out.reserve(out.size() + serializedSize(head));
   out.append(head.method).append(" ").append(head.target);
   out.append(head.minorVersion == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
   appendFields(head.headers, out);
@@ -266,6 +280,7 @@ void appendResponseHead(const MessageHead& head, std::string& out) {
   char status[16];
   const auto [end, ec] = std::to_chars(status, status + sizeof status, head.status);
   (void)ec;
+  out.reserve(out.size() + serializedSize(head));
   out.append(head.minorVersion == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
   out.append(status, end).append(" ").append(head.reason).append("\r\n");
   appendFields(head.headers, out);

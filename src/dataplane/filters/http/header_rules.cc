@@ -43,7 +43,11 @@ void removeHopByHop(braid::http::Headers& headers) {
       while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) {
         token.remove_suffix(1);
       }
-      if (!token.empty()) listed.push_back(lower(token));
+      // close / keep-alive (what most Connection fields say) name no field to remove.
+      std::string field = lower(token);
+      if (!field.empty() && field != "close" && !isHopByHop(field)) {
+        listed.push_back(std::move(field));
+      }
       start = comma + 1;
     }
   }

@@ -350,7 +350,9 @@ out:
 }
 
 void HttpConnection::onRequestHead() {
+  http1::Headers headers = parser_.takeHeaders();  // moved, not copied: forwarded as they are
   request_ = parser_.head();
+  request_.headers = std::move(headers);
   inRequest_ = true;
   requestStats_.begin(*listener_.counters);
   requestDone_ = false;
@@ -819,17 +821,18 @@ void HttpConnection::sendResponseHead() {
   out.status = head.status;
   out.reason = head.reason;
   out.minorVersion = 1;
-  out.headers = head.headers;
+  const bool noBody = request_.method == "HEAD" || head.status == 204 || head.status == 304;
+  // A HEAD's or 304's Content-Length describes the representation, not a body that follows.
+  std::string headLength = noBody ? std::string(headerValue(head.headers, "content-length")) : "";
+  out.headers = response_->takeHeaders();  // not read again for this response
   removeHopByHop(out.headers);
   applyHeaderMods(out.headers, route_->responseHeaders);
-  const bool noBody = request_.method == "HEAD" || head.status == 204 || head.status == 304;
   downstreamChunked_ = false;
   if (noBody) {
-    // No body follows whatever the framing fields say: they describe the representation (a
-    // HEAD's or 304's Content-Length) and pass through as the upstream sent them.
-    std::string_view length = headerValue(head.headers, "content-length");
-    if (!length.empty()) {
-      out.headers.emplace_back("content-length", std::string(length));
+    // No body follows whatever the framing fields say: they pass through as the upstream sent
+    // them.
+    if (!headLength.empty()) {
+      out.headers.emplace_back("content-length", std::move(headLength));
     } else if (head.chunked && request_.minorVersion >= 1) {
       out.headers.emplace_back("transfer-encoding", "chunked");
     }

@@ -536,5 +536,28 @@ TEST(Http1SerialiseTest, ResponseHeadRoundTrips) {
   EXPECT_EQ(again.heads[0].headers, head.headers);
 }
 
+// A proxy moves the fields out instead of copying them; the body and the next message parse
+// as before, and each message starts with its own fields.
+TEST(Http1Codec, TakeHeadersLeavesTheRestOfTheHeadAndTheBody) {
+  Parser parser(Kind::kRequest);
+  std::string_view input =
+      "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nX-Long: 0123456789abcdefghij\r\n\r\nabc"
+      "GET /b HTTP/1.1\r\nHost: y\r\n\r\n";
+  ASSERT_EQ(parser.next(input), Event::kHead);
+  Headers fields = parser.takeHeaders();
+  ASSERT_EQ(fields.size(), 3u);
+  EXPECT_EQ(fields[2], (std::pair<std::string, std::string>("x-long", "0123456789abcdefghij")));
+  EXPECT_TRUE(parser.head().headers.empty());
+  EXPECT_EQ(parser.head().method, "POST");
+  EXPECT_EQ(parser.head().contentLength, 3u);
+  ASSERT_EQ(parser.next(input), Event::kBody);
+  EXPECT_EQ(parser.body(), "abc");
+  ASSERT_EQ(parser.next(input), Event::kComplete);
+  ASSERT_EQ(parser.next(input), Event::kHead);
+  EXPECT_EQ(parser.head().target, "/b");
+  ASSERT_EQ(parser.head().headers.size(), 1u);
+  EXPECT_EQ(parser.head().headers[0].second, "y");
+}
+
 }  // namespace
 }  // namespace braid::http1
