@@ -14,7 +14,7 @@
 #     with P-256 certificates in the mTLS phase); added is a path minus direct of the same mode and
 #     placement.
 # Not a test; root for SCHED_FIFO and for installing what is missing.
-#   bench/http.sh            (about 7 minutes on a quiet machine)
+#   bench/http.sh            (about 9 minutes on a quiet machine)
 #   PROFILE=1 bench/http.sh  (also: perf profiles of braid-dp and HAProxy under the HTTP/1.1 load)
 #   HOLD=1 bench/http.sh     (sets up, prints the addresses and waits: for probing by hand)
 #   SKIP_BUILD=1 bench/http.sh (measures the binaries in build/bin as they are)
@@ -414,7 +414,7 @@ echo
 echo "bench/http $(date -u +%Y-%m-%d) on $(nproc) cores; load average before/after:" \
   "$load_before / $(cut -d' ' -f1-3 /proc/loadavg); runs kept with a compiler running: $noisy_runs"
 echo "proxies on CPU $proxy_cpu; nginx, h2load, braid-openloop and braid-cp on CPU $client_cpu" \
-  "(except latency 'shared'); braid-dp at $commit, binary of $built"
+  "(latency: also 'pods' and 'shared', see the top); braid-dp at $commit, binary of $built"
 echo "$(haproxy -v | head -1 | cut -d' ' -f1-3), $(nghttpx --version | head -1)," \
   "$(nginx -v 2>&1 | cut -d' ' -f3)"
 echo
