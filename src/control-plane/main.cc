@@ -139,6 +139,10 @@ int run(const std::vector<std::string>& args) {
   apiOptions.proxyConfig = [&discovery](const std::string& mesh, const std::string& name) {
     return discovery.configJsonFor(mesh, name);
   };
+  apiOptions.askProxy = [&discovery](const std::string& mesh, const std::string& name,
+                                     const std::string& kind) {
+    return discovery.askProxy(mesh, name, kind);
+  };
   apiOptions.mode = config.mode;
   apiOptions.zone = config.zone;
   apiOptions.version = kVersion;

@@ -421,7 +421,33 @@ http::Response ApiHandler::dataplaneInspection(const std::string& mesh, const st
     }
     return http::Response::json(200, *config);
   }
+  if (what == "_stats" || what == "_clusters") return proxyAdminText(mesh, name, what.substr(1));
   return notFound("no such endpoint: " + what);
+}
+
+// The proxy's own admin text, passed through as it sent it; the errors say whose fault it is.
+http::Response ApiHandler::proxyAdminText(const std::string& mesh, const std::string& name,
+                                          const std::string& kind) {
+  if (!options_.askProxy) {
+    return problem(501, "Not implemented", "this control plane runs no dataplane server");
+  }
+  ProxyAdminReply reply = options_.askProxy(mesh, name, kind);
+  std::string who = "dataplane " + name;
+  std::string where = " (mesh " + mesh + ")";
+  switch (reply.outcome) {
+    case ProxyAdminReply::Outcome::kAnswered:
+      return http::Response::text(200, std::move(reply.body));
+    case ProxyAdminReply::Outcome::kNotConnected:
+      return problem(503, "Dataplane not connected",
+                     who + " is not connected" + where +
+                         ": its proxy has no admin stream to this control plane");
+    case ProxyAdminReply::Outcome::kTimedOut:
+      return problem(504, "Dataplane did not answer",
+                     who + where + " did not answer: " + reply.error);
+    case ProxyAdminReply::Outcome::kFailed:
+      break;
+  }
+  return problem(502, "Dataplane failed", who + where + " could not answer: " + reply.error);
 }
 
 }  // namespace braid::api

@@ -13,6 +13,7 @@
 #include "common/http/server.h"
 #include "control-plane/api/api_metrics.h"
 #include "control-plane/api/auth.h"
+#include "control-plane/api/proxy_admin_reply.h"
 #include "control-plane/insights/dataplane_insights.h"
 #include "control-plane/resources/resource.h"
 #include "control-plane/store/store.h"
@@ -30,6 +31,12 @@ struct ApiOptions {
   // is none. Unset when this CP runs no dataplane server.
   std::function<std::optional<std::string>(const std::string& mesh, const std::string& name)>
       proxyConfig;
+  // `…/dataplanes/{name}/_stats` and `…/_clusters`: asks the dataplane's proxy for its admin text
+  // (`kind` "stats" or "clusters") over the admin stream it opened; blocks until it answers or
+  // the dataplane server's timeout. Unset when this CP runs no dataplane server (then 501).
+  std::function<ProxyAdminReply(const std::string& mesh, const std::string& name,
+                                const std::string& kind)>
+      askProxy;
   // `POST /tokens/dataplane`: signs a dataplane token; false with `error` when it cannot. Unset
   // when this CP has no token issuer (then the endpoint answers 501).
   std::function<bool(const std::string& mesh, const std::string& name,
@@ -77,6 +84,8 @@ class ApiHandler {
   http::Response dataplaneOverviews(const http::Request& request, const std::string& mesh);
   http::Response dataplaneInspection(const std::string& mesh, const std::string& name,
                                      const std::string& what);
+  http::Response proxyAdminText(const std::string& mesh, const std::string& name,
+                                const std::string& kind);
 
   // Writes that this CP's mode forbids (zone: policies and meshes come from the global CP).
   std::optional<http::Response> refuseWriteForMode(const ResourceType& type) const;

@@ -15,6 +15,7 @@
 #include "control-plane/xds/identity_service.h"
 #include "control-plane/xds/mesh_policies.h"
 #include "control-plane/xds/mesh_view.h"
+#include "control-plane/xds/proxy_admin.h"
 #include "control-plane/xds/proxy_stream.h"
 
 namespace braid::xds {
@@ -97,6 +98,10 @@ struct DiscoveryServer::Impl {
   std::unique_ptr<ConfigSyncer> syncer;
   std::unique_ptr<DiscoveryService> service;
   std::unique_ptr<grpc::Service> identity;
+  // The registry of admin streams lives as long as this object, so that an API request asking
+  // a proxy while the server stops finds no stream rather than a freed registry.
+  std::unique_ptr<ProxyAdmin> proxyAdmin;
+  std::unique_ptr<grpc::Service> admin;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
 };
@@ -104,7 +109,10 @@ struct DiscoveryServer::Impl {
 DiscoveryServer::DiscoveryServer(store::Store& store, DataplaneInsights& insights,
                                  DiscoveryServerOptions options)
     : impl_(new Impl{store, insights, std::move(options), std::make_unique<ca::MeshCa>(store),
-                     nullptr, nullptr, nullptr, nullptr, 0}) {}
+                     nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 0}) {
+  impl_->proxyAdmin =
+      std::make_unique<ProxyAdmin>(impl_->options.requireToken, impl_->options.authenticate);
+}
 
 DiscoveryServer::~DiscoveryServer() { stop(); }
 
@@ -121,6 +129,8 @@ bool DiscoveryServer::start(std::string& error) {
   builder.AddListeningPort(s.options.address, serverCredentials(s.options), &s.port);
   builder.RegisterService(s.service.get());
   builder.RegisterService(s.identity.get());
+  s.admin = s.proxyAdmin->makeService();
+  builder.RegisterService(s.admin.get());
   // Detect proxies that vanished without closing their connection (host lost, network cut).
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 15000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
@@ -147,6 +157,13 @@ void DiscoveryServer::stop() {
   s.syncer.reset();
   s.service.reset();
   s.identity.reset();
+  s.admin.reset();
+}
+
+api::ProxyAdminReply DiscoveryServer::askProxy(const std::string& mesh, const std::string& name,
+                                               const std::string& kind) {
+  return impl_->proxyAdmin->ask(mesh, name, kind,
+                                std::chrono::milliseconds(impl_->options.adminTimeoutMs));
 }
 
 std::optional<std::string> DiscoveryServer::configJsonFor(const std::string& mesh,

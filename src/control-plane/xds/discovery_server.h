@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "control-plane/api/proxy_admin_reply.h"
 #include "control-plane/insights/dataplane_insights.h"
 #include "control-plane/store/store.h"
 #include "control-plane/xds/token_grant.h"
@@ -35,6 +36,8 @@ struct DiscoveryServerOptions {
   // After a start, proxies this CP has not heard from yet count as up for this long (they are
   // reconnecting); after it, only proxies with an open stream do.
   int startupGraceMs = 10000;
+  // How long `askProxy` waits for a proxy to answer on its admin stream.
+  int adminTimeoutMs = 5000;
 };
 
 class DiscoveryServer {
@@ -53,6 +56,11 @@ class DiscoveryServer {
   // The configuration the generator produces for a stored Dataplane right now, as JSON
   // ({"version":…,"config":{…}}); nullopt when the dataplane or its mesh does not exist.
   std::optional<std::string> configJsonFor(const std::string& mesh, const std::string& name);
+
+  // The admin text ("stats" or "clusters") of a dataplane's proxy, asked over the admin stream
+  // the proxy opened (proto/braid/discovery/v1/admin.proto). Blocks up to adminTimeoutMs.
+  api::ProxyAdminReply askProxy(const std::string& mesh, const std::string& name,
+                                const std::string& kind);
 
   struct Impl;
 

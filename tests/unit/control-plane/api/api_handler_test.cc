@@ -243,6 +243,64 @@ TEST_F(ApiHandlerTest, PoliciesShowWhatMatchedTheDataplane) {
   EXPECT_EQ(call("GET", "/meshes/default/dataplanes/backend-1/_config").status, 404);
 }
 
+// `_stats` and `_clusters` pass the proxy's text through; each way of not getting it has its
+// own status, and a Dataplane that does not exist is a 404 before any proxy is asked.
+TEST_F(ApiHandlerTest, StatsAndClustersComeFromTheProxy) {
+  ApiOptions options;
+  std::vector<std::string> asked;
+  options.askProxy = [&](const std::string& mesh, const std::string& name,
+                         const std::string& kind) {
+    asked.push_back(mesh + "/" + name + "/" + kind);
+    using Outcome = ProxyAdminReply::Outcome;
+    if (name == "offline") return ProxyAdminReply{Outcome::kNotConnected, "", ""};
+    if (name == "slow") return ProxyAdminReply{Outcome::kTimedOut, "", "no answer within 5000 ms"};
+    if (name == "broken") return ProxyAdminReply{Outcome::kFailed, "", "/clusters answered 500"};
+    return ProxyAdminReply{Outcome::kAnswered, "text of " + kind + "\n", ""};
+  };
+  reset(options);
+  putMesh("default");
+  for (std::string name : {"backend-1", "offline", "slow", "broken"}) {
+    std::string doc = kDataplane;
+    doc.replace(doc.find("backend-1"), 9, name);
+    ASSERT_EQ(call("PUT", "/meshes/default/dataplanes/" + name, doc).status, 201) << name;
+  }
+
+  auto stats = call("GET", "/meshes/default/dataplanes/backend-1/_stats");
+  EXPECT_EQ(stats.status, 200);
+  EXPECT_EQ(stats.body, "text of stats\n");
+  EXPECT_EQ(stats.headers, (http::Headers{{"Content-Type", "text/plain; charset=utf-8"}}));
+  EXPECT_EQ(call("GET", "/meshes/default/dataplanes/backend-1/_clusters").body,
+            "text of clusters\n");
+  EXPECT_EQ(asked,
+            (std::vector<std::string>{"default/backend-1/stats", "default/backend-1/clusters"}));
+
+  auto absent = call("GET", "/meshes/default/dataplanes/absent/_stats");
+  EXPECT_EQ(absent.status, 404);
+  EXPECT_EQ(json(absent)["details"], "Dataplane \"absent\" in mesh \"default\" not found");
+  EXPECT_EQ(asked.size(), 2u) << "no proxy is asked for a dataplane that does not exist";
+
+  auto offline = call("GET", "/meshes/default/dataplanes/offline/_clusters");
+  EXPECT_EQ(offline.status, 503);
+  EXPECT_NE(json(offline)["details"].get<std::string>().find("dataplane offline is not connected"),
+            std::string::npos)
+      << offline.body;
+  auto slow = call("GET", "/meshes/default/dataplanes/slow/_stats");
+  EXPECT_EQ(slow.status, 504);
+  EXPECT_NE(slow.body.find("no answer within 5000 ms"), std::string::npos) << slow.body;
+  auto broken = call("GET", "/meshes/default/dataplanes/broken/_clusters");
+  EXPECT_EQ(broken.status, 502);
+  EXPECT_NE(broken.body.find("/clusters answered 500"), std::string::npos) << broken.body;
+
+  // Same rules as the other inspection endpoints: a remote caller needs a token.
+  EXPECT_EQ(call("GET", "/meshes/default/dataplanes/backend-1/_stats", "", false).status, 401);
+  EXPECT_EQ(call("POST", "/meshes/default/dataplanes/backend-1/_stats").status, 405);
+
+  reset({});  // no dataplane server
+  putMesh("default");
+  ASSERT_EQ(call("PUT", "/meshes/default/dataplanes/backend-1", kDataplane).status, 201);
+  EXPECT_EQ(call("GET", "/meshes/default/dataplanes/backend-1/_stats").status, 501);
+}
+
 // The API refuses every invalid document of the corpus with 400 and exactly the messages of its
 // golden file (the same ones braidctl prints), every invalid field listed.
 TEST_F(ApiHandlerTest, RefusesTheInvalidCorpusWithItsGoldenMessages) {
