@@ -19,6 +19,7 @@
 #include "common/http/server.h"
 #include "common/log.h"
 #include "dataplane/admin/admin_handler.h"
+#include "dataplane/config/admin_stream_client.h"
 #include "dataplane/config/dataplane_file.h"
 #include "dataplane/config/discovery_client.h"
 #include "dataplane/config/proxy_config_compiler.h"
@@ -193,6 +194,24 @@ int run(const std::vector<std::string>& args) {
       !writePortFile(options.adminPortFile, adminServer.port(), error)) {
     return fail(error);
   }
+  // The CP asks for this proxy's stats and clusters over a stream the proxy opens (braidctl
+  // inspect dataplane --type stats|clusters): the same text as the admin endpoint's.
+  AdminStreamClientOptions adminStreamOptions;
+  adminStreamOptions.target = options.cpTarget;
+  adminStreamOptions.caPem = caPem;
+  adminStreamOptions.insecureSkipVerify = options.insecureSkipVerify;
+  adminStreamOptions.dataplane = dataplane.text;
+  adminStreamOptions.token = token;
+  adminStreamOptions.nodeId = clientOptions.nodeId;
+  adminStreamOptions.version = kVersion;
+  AdminStreamClient adminStream(adminStreamOptions, [&admin](const std::string& path) {
+    http::Request request;
+    request.method = "GET";
+    request.target = path;
+    request.path = path;
+    request.fromLoopback = true;
+    return admin.handle(request);
+  });
   log::info("braid-dp started", {{"dataplane", clientOptions.nodeId},
                                  {"cp", options.cpTarget},
                                  {"admin", std::to_string(adminServer.port())},
@@ -200,6 +219,7 @@ int run(const std::vector<std::string>& args) {
                                  {"version", kVersion}});
   identity.start();
   discovery.start();
+  adminStream.start();
 
   int sig = 0;
   sigwait(&signals, &sig);
