@@ -44,8 +44,10 @@ void runInspectDataplane(const InspectDataplaneOptions& options, CliContext& ctx
       dataplanesPath(options.mesh) + "/" + pathSegment(options.name) + "/_" + options.type;
   HttpResponse response = ctx.client().get(path);
   if (!response.ok()) throw CliError(apiErrorMessage(response));
-  Json body = Json::parse(response.body, nullptr, false);
-  if (body.is_discarded()) {
+  // stats and clusters are the proxy's own admin text, printed as it sent it.
+  bool text = options.type == "stats" || options.type == "clusters";
+  Json body = text ? Json(nullptr) : Json::parse(response.body, nullptr, false);
+  if (text || body.is_discarded()) {
     *ctx.out << response.body;
     if (!response.body.empty() && response.body.back() != '\n') *ctx.out << "\n";
   } else {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # braid-cp and braid-dp end to end on loopback (port 0 everywhere, ports.json, --admin-port-file):
 # dataplane tokens (the CP's default --dp-auth token); traffic from an outbound through two
-# sidecars to an app; endpoints following registrations;
+# sidecars to an app; endpoints following registrations; stats and clusters through the CP;
 # the CP killed under load; a configuration the proxy must refuse; SIGTERM during a transfer.
 #   BRAID_BIN: where the binaries are (default build/bin); run from the repository root.
 set -euo pipefail
@@ -34,6 +34,19 @@ check "/stats/prometheus counts the outbound's connections" \
   <(curl -s "$web_admin/stats/prometheus")
 check "/clusters lists backend-1's endpoint" \
   grep -q "backend::127.0.0.1:$b1_in" <(curl -s "$web_admin/clusters")
+# The same text through the CP, which asks the proxy over the admin stream the proxy opened.
+inspect_has() {  # inspect_has NAME TYPE PATTERN
+  ctl inspect dataplane "$1" --type "$2" >"$tmp/inspect-$2.txt" 2>&1 && grep -q "$3" "$tmp/inspect-$2.txt"
+}
+check "braidctl inspect dataplane --type stats shows the proxy's counters" \
+  wait_for 5 inspect_has web stats 'braid_dp_listener_connections_total{listener="outbound:127.0.0.1:'"$web_out"'"} [1-9]'
+check "braidctl inspect dataplane --type clusters shows backend-1's endpoint" \
+  wait_for 5 inspect_has web clusters "backend::127.0.0.1:$b1_in"
+if ctl inspect dataplane nosuch --type stats >/dev/null 2>"$tmp/err"; then fail "stats of an unknown dataplane"; fi
+check "--type stats of an unknown dataplane: not found" \
+  grep -q 'Error: Not found: Dataplane "nosuch" in mesh "default" not found' "$tmp/err"
+check "... 404 on the API" test "$(curl -s -o /dev/null -w '%{http_code}' \
+  "$api/meshes/default/dataplanes/nosuch/_clusters")" = 404
 
 # 2. A second instance gets traffic within 1 s of registering, and none after it leaves.
 start_app backend-2; backend2_app=$app_port
@@ -64,6 +77,13 @@ check "backend-2 is shown offline" \
     json_field 'd["dataplaneInsight"]["online"]')" = False
 check "inspect dataplanes shows backend-2 Offline" \
   grep -q "backend-2 .*Offline" <(ctl inspect dataplanes)
+if ctl inspect dataplane backend-2 --type clusters >/dev/null 2>"$tmp/err"; then
+  fail "clusters of a disconnected dataplane"
+fi
+check "--type clusters of a registered but disconnected dataplane: not connected" \
+  grep -q "dataplane backend-2 is not connected" "$tmp/err"
+check "... 503 on the API" test "$(curl -s -o /dev/null -w '%{http_code}' \
+  "$api/meshes/default/dataplanes/backend-2/_stats")" = 503
 check "web's /clusters marks backend-2's endpoint unhealthy" \
   grep -q "backend::127.0.0.1:$b2_in::health_flags::/failed_eds_health" <(curl -s "$web_admin/clusters")
 
@@ -99,6 +119,8 @@ check "zero failed connections while the CP was down (failures: $(cat "$load_fai
 check "the proxy resynced after the CP returned" test -n "$resynced"
 [ -n "$resynced" ] && echo "   resynced $((resynced - restart)) ms after the CP restarted"
 check "... within 2 s" test -n "$resynced" -a $((${resynced:-0} - restart)) -le 2000
+check "the proxy's admin stream reconnected to the restarted CP" \
+  wait_for 5 inspect_has web stats '^braid_dp_control_plane_connected 1'
 
 # 4. A configuration the proxy must refuse: an outbound on a port something else holds. The NACK
 # shows in `braidctl inspect dataplanes`, the old configuration keeps serving.
@@ -173,6 +195,8 @@ check "a token for web does not register 'intruder'" \
   test "$(curl -s -o /dev/null -w '%{http_code}' "$api/meshes/default/dataplanes/intruder")" = 404
 check "the intruder's sidecar logs the refusal" \
   grep -q "the token is for dataplane 'web'" "$tmp/intruder.log"
+check "the intruder's admin stream is refused too" \
+  grep -q "refused this proxy's admin stream.*the token is for dataplane 'web'" "$tmp/intruder.log"
 check "the intruder never becomes ready" \
   test "$(curl -s -o /dev/null -w '%{http_code}' "$intruder_admin/ready")" = 503
 printf 'not-a-token\n' >"$tmp/forged.token"
@@ -214,6 +238,10 @@ web_offline() {
 for _ in $(seq 50); do web_offline && break; sleep 0.1; done
 check "a connected proxy whose token's key was retired is disconnected at once" web_offline
 check "... and says why" grep -q "invalid dataplane token" "$tmp/web.log"
+if ctl inspect dataplane web --type stats >/dev/null 2>"$tmp/err"; then
+  fail "stats of a proxy whose token's key was retired"
+fi
+check "... and its stats are no longer served" grep -q "dataplane web is not connected" "$tmp/err"
 start_dp rotated rotated "$web_app" "$(free_port)" "" ""
 check "a token of the new key registers its dataplane" wait_ready "$rotated_admin"
 token_of=web start_dp web-again web "$web_app" "$(free_port)" "" ""
