@@ -34,6 +34,7 @@ Worker::Worker(const tcp_proxy::ProxyLimits& limits)
     : limits_(limits),
       flushTimer_(loop_.base(), [this] { onFlushTimer(); }),
       h2Pool_(loop_.base(), limits_) {
+  http_.pool.runOn(loop_.base());
   http_.h2Pool = &h2Pool_;
   http_.h2Mirrors = &h2Mirrors_;
   if (limits_.splice) pipes_ = std::make_unique<network::PipePool>(limits_.maxPipes);
@@ -93,6 +94,11 @@ void Worker::applyOnLoop(std::shared_ptr<const RuntimeConfig> config,
   // Listeners left behind close here; connections they accepted are not theirs and carry on.
   listeners_ = std::move(listeners);
   current_ = std::move(next);
+  // Pooled upstream connections to endpoints the new configuration lacks close (busy ones
+  // after their requests); the keys are built once here, not per request.
+  auto keys = std::make_shared<const hcm::PoolKeys>(hcm::UpstreamPool::keysOf(*current_->runtime));
+  h2Pool_.retain(*keys);
+  http_.pool.retain(std::move(keys));
 }
 
 void Worker::stopListeningOnLoop() {

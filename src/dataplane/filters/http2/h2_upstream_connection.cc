@@ -29,11 +29,14 @@ H2UpstreamConnection::H2UpstreamConnection(event_base* base, std::string key,
       limits_(limits),
       owner_(owner),
       session_(*this),
-      flushTimer_(base, [this] {
-        flushScheduled_ = false;
-        flush();
-        closeIfFinished();
-      }) {
+      flushTimer_(base,
+                  [this] {
+                    flushScheduled_ = false;
+                    flush();
+                    closeIfFinished();
+                  }),
+      idleTimeout_(cluster.config->idleTimeout),
+      maxDuration_(cluster.config->maxConnectionDuration) {
   in_ = evbuffer_new();
   if (in_ == nullptr) throw std::bad_alloc();
   upstream_ = std::make_unique<hcm::UpstreamConnection>(base_, key_, cluster, endpoint,
@@ -50,15 +53,57 @@ bool H2UpstreamConnection::connect() {
 }
 
 bool H2UpstreamConnection::hasCapacity() const {
-  if (closed_) return false;
+  if (closed_ || draining_) return false;
   const size_t used = session_.openStreams() + waiting_.size();
   if (!ready_) return used < kDefaultMaxStreams;
   return session_.canOpenStream() && used < session_.maxConcurrentStreams();
 }
 
-void H2UpstreamConnection::wait(H2StreamClient& client) { waiting_.push_back(&client); }
+void H2UpstreamConnection::wait(H2StreamClient& client) {
+  waiting_.push_back(&client);
+  busy_ = true;
+}
 
-void H2UpstreamConnection::cancelWait(H2StreamClient& client) { std::erase(waiting_, &client); }
+void H2UpstreamConnection::cancelWait(H2StreamClient& client) {
+  std::erase(waiting_, &client);
+  noteIfIdle();
+}
+
+H2UpstreamConnection::Clock::time_point H2UpstreamConnection::idleDeadline() const {
+  if (!idle() || idleTimeout_.count() <= 0) return hcm::SweepTimer::kNever;
+  return idleSince_ + idleTimeout_;
+}
+
+H2UpstreamConnection::Clock::time_point H2UpstreamConnection::ageDeadline() const {
+  if (closed_ || draining_ || maxDuration_.count() <= 0) return hcm::SweepTimer::kNever;
+  return created_ + maxDuration_;
+}
+
+void H2UpstreamConnection::drain(const char* why) {
+  if (closed_ || draining_) return;
+  log::debug("upstream HTTP/2 connection draining", {{"endpoint", key_}, {"why", why}});
+  draining_ = true;
+  if (idle()) {
+    closeIdle(why);
+    return;
+  }
+  scheduleFlush();  // the GOAWAY, after what the streams already queued (flush)
+}
+
+void H2UpstreamConnection::closeIdle(const char* why) {
+  if (closed_) return;
+  draining_ = true;
+  flush();  // the GOAWAY, when the server's SETTINGS are in (before them: just the close)
+  close(why);
+}
+
+void H2UpstreamConnection::noteIfIdle() {
+  if (!busy_ || !idle()) return;
+  busy_ = false;
+  idleSince_ = Clock::now();
+  owner_.onConnectionIdle(*this);
+  if (draining_) scheduleFlush();  // the flush timer closes it (closeIfFinished)
+}
 
 int32_t H2UpstreamConnection::startStream(H2StreamClient& client,
                                           const braid::http::Headers& headers, bool endStream) {
@@ -66,6 +111,7 @@ int32_t H2UpstreamConnection::startStream(H2StreamClient& client,
   const int32_t id = session_.submitRequest(headers, endStream);
   if (id < 0) return id;
   streams_[id] = &client;
+  busy_ = true;
   scheduleFlush();
   return id;
 }
@@ -96,6 +142,7 @@ void H2UpstreamConnection::abandon(int32_t streamId) {
   if (closed_) return;
   session_.resetStream(streamId, http2::h2_error::kCancel);
   scheduleFlush();
+  noteIfIdle();
 }
 
 H2StreamClient* H2UpstreamConnection::clientOf(int32_t streamId) const {
@@ -115,6 +162,13 @@ void H2UpstreamConnection::flush() {
   if (socket.outputLength() < limits_.highWatermark) {
     std::string out;
     session_.pendingOutput(out);
+    if (draining_ && ready_ && !goAwaySent_) {
+      // Only now: nghttp2 sends a GOAWAY ahead of the HEADERS still queued, and then refuses
+      // them; these went out just above.
+      goAwaySent_ = true;
+      session_.goAway(http2::h2_error::kNoError);
+      session_.pendingOutput(out);
+    }
     if (!out.empty()) evbuffer_add(socket.output(), out.data(), out.size());
   }
   if (closed_) return;  // a client callback inside pendingOutput cannot close us, but be sure
@@ -148,6 +202,7 @@ void H2UpstreamConnection::becomeReady() {
       client->onConnectionBusy();
     }
   }
+  noteIfIdle();
 }
 
 void H2UpstreamConnection::onUpstreamConnectFailed(hcm::UpstreamConnection&) {
@@ -223,6 +278,7 @@ void H2UpstreamConnection::onStreamClosed(int32_t streamId, uint32_t errorCode) 
   H2StreamClient* client = found->second;
   streams_.erase(found);
   client->onStreamClosed(errorCode);
+  noteIfIdle();
 }
 
 void H2UpstreamConnection::onGoAway(int32_t lastStreamId, uint32_t errorCode) {
@@ -237,6 +293,11 @@ void H2UpstreamConnection::onSendBufferDrained(int32_t streamId) {
 
 void H2UpstreamConnection::closeIfFinished() {
   if (closed_) return;
+  if (draining_ && streams_.empty() && waiting_.empty()) {
+    flush();  // the GOAWAY, if not out yet
+    close("drained");
+    return;
+  }
   const bool goneAway = ready_ && !session_.canOpenStream() && session_.openStreams() == 0 &&
                         waiting_.empty() && streams_.empty();
   const bool sessionDone = connected_ && session_.wantsClose();

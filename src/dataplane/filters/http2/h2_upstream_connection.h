@@ -6,11 +6,17 @@
 // prior knowledge. Many requests' streams share it; each stream's events go to its
 // H2StreamClient. Owned by the worker's H2UpstreamPool. Loop thread only.
 //
+// Lifetime (MeshTimeout, as Envoy's cluster idle_timeout and max_connection_duration): the pool
+// closes it once it has had no stream for the cluster's idleTimeout (GOAWAY, then close), and
+// drains it once older than maxConnectionDuration or when its endpoint leaves the configuration
+// (GOAWAY: no new streams; it closes when its last stream ends).
+//
 // Re-entrancy: client calls (startStream, sendData, abandon…) only queue frames; the bytes are
 // written from this connection's own events or a zero-delay timer, never inside a client call.
 // Client callbacks run from this connection's events; a client may call back into it but must
 // not destroy it (the pool does that, after the connection told every client it is gone).
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -21,6 +27,7 @@
 
 #include "common/http/headers.h"
 #include "dataplane/event/timer.h"
+#include "dataplane/filters/http/sweep_timer.h"
 #include "dataplane/filters/http/upstream_connection.h"
 #include "dataplane/filters/tcp_proxy/tcp_proxy_session.h"
 #include "dataplane/http2/h2_client_session.h"
@@ -68,6 +75,8 @@ class H2UpstreamConnection final : private hcm::UpstreamConnection::Client,
    public:
     // Closed, every client told: the owner may destroy it (not inside this call).
     virtual void onConnectionDone(H2UpstreamConnection& connection) = 0;
+    // Its last stream (or waiting client) is gone: idleDeadline() starts now.
+    virtual void onConnectionIdle(H2UpstreamConnection& connection) = 0;
 
    protected:
     ~Owner() = default;
@@ -87,8 +96,8 @@ class H2UpstreamConnection final : private hcm::UpstreamConnection::Client,
   int endpoint() const { return endpoint_; }
   bool ready() const { return ready_ && !closed_; }
   bool closed() const { return closed_; }
-  // Room for one more stream: not closing, and streams plus waiting clients under the server's
-  // SETTINGS_MAX_CONCURRENT_STREAMS (100 until they arrive).
+  // Room for one more stream: not closing or draining, and streams plus waiting clients under
+  // the server's SETTINGS_MAX_CONCURRENT_STREAMS (100 until they arrive).
   bool hasCapacity() const;
 
   // Before ready(): `client` gets onConnectionReady, onConnectionBusy or onConnectionFailed
@@ -104,6 +113,20 @@ class H2UpstreamConnection final : private hcm::UpstreamConnection::Client,
   // The client is done with its stream: it is reset (CANCEL) if still open; no more events.
   void abandon(int32_t streamId);
   size_t openStreams() const { return streams_.size(); }
+
+  using Clock = hcm::SweepTimer::Clock;
+  // No stream and no client waiting.
+  bool idle() const { return !closed_ && streams_.empty() && waiting_.empty(); }
+  bool draining() const { return draining_; }
+  // When it has been idle for its cluster's idleTimeout (kNever: busy, or no timeout).
+  Clock::time_point idleDeadline() const;
+  // When it reaches its cluster's maxConnectionDuration (kNever: none, or draining already).
+  Clock::time_point ageDeadline() const;
+  // Takes no new stream: a GOAWAY follows the streams already opened, and it closes when the
+  // last of them ends (at once when idle). Not from inside a client call.
+  void drain(const char* why);
+  // An idle connection: GOAWAY, then closed. Not from inside a client call.
+  void closeIdle(const char* why);
 
  private:
   // hcm::UpstreamConnection::Client
@@ -131,6 +154,9 @@ class H2UpstreamConnection final : private hcm::UpstreamConnection::Client,
   void closeIfFinished();
   // The server's SETTINGS arrived: waiting clients open their streams, as many as it allows.
   void becomeReady();
+  // The last stream or waiting client just went: tells the owner (idle timeout), and a draining
+  // connection closes from its flush timer.
+  void noteIfIdle();
 
   event_base* base_;
   std::string key_;
@@ -149,6 +175,14 @@ class H2UpstreamConnection final : private hcm::UpstreamConnection::Client,
   bool ready_ = false;      // and the server's SETTINGS are in: streams may open
   bool closed_ = false;
   bool flushScheduled_ = false;
+  // MeshTimeout, from the cluster (0: none).
+  const Clock::time_point created_ = Clock::now();
+  std::chrono::milliseconds idleTimeout_;
+  std::chrono::milliseconds maxDuration_;
+  Clock::time_point idleSince_ = created_;
+  bool busy_ = false;  // a stream or a waiting client since idleSince_
+  bool draining_ = false;
+  bool goAwaySent_ = false;
 };
 
 }  // namespace braid::dataplane::h2

@@ -2,21 +2,28 @@
 
 #include <algorithm>
 #include <exception>
-
-#include "dataplane/filters/http/upstream_pool.h"
+#include <string_view>
 
 namespace braid::dataplane::h2 {
+namespace {
+
+// HTTP/2 connections are not interchangeable with the HTTP/1.1 pool's: their own key space.
+constexpr std::string_view kKeySuffix = "|h2";
+
+}  // namespace
 
 H2UpstreamPool::H2UpstreamPool(event_base* base, const tcp_proxy::ProxyLimits& limits)
-    : base_(base), limits_(limits), reaper_(base, [this] { closed_.clear(); }) {}
+    : base_(base),
+      limits_(limits),
+      reaper_(base, [this] { closed_.clear(); }),
+      sweep_(base, [this] { sweep(); }) {}
 
 H2UpstreamPool::~H2UpstreamPool() { clear(); }
 
 H2UpstreamConnection* H2UpstreamPool::acquire(const upstream::ClusterRuntime& cluster,
                                               size_t endpoint,
                                               const std::shared_ptr<WorkerConfig>& config) {
-  // HTTP/2 connections are not interchangeable with the HTTP/1.1 pool's: their own key space.
-  std::string key = hcm::UpstreamPool::key(cluster, endpoint) + "|h2";
+  std::string key = hcm::UpstreamPool::key(cluster, endpoint).append(kKeySuffix);
   auto& list = connections_[key];
   for (auto& connection : list) {
     if (connection->hasCapacity()) return connection.get();
@@ -34,6 +41,8 @@ H2UpstreamConnection* H2UpstreamPool::acquire(const upstream::ClusterRuntime& cl
     reaper_.schedule(std::chrono::milliseconds(0));
     return nullptr;
   }
+  const auto now = hcm::SweepTimer::Clock::now();
+  sweep_.armAt(std::min(created->ageDeadline(), created->idleDeadline()), now);
   list.push_back(std::move(created));
   return list.back().get();
 }
@@ -44,7 +53,50 @@ size_t H2UpstreamPool::connections() const {
   return total;
 }
 
+void H2UpstreamPool::retain(const hcm::PoolKeys& keys) {
+  std::vector<H2UpstreamConnection*> gone;
+  for (const auto& [key, list] : connections_) {
+    std::string_view base(key);
+    base.remove_suffix(kKeySuffix.size());
+    if (keys.contains(std::string(base))) continue;
+    for (const auto& connection : list) gone.push_back(connection.get());
+  }
+  // Draining may close a connection, which leaves connections_: not while walking it.
+  for (H2UpstreamConnection* connection : gone) connection->drain("endpoint removed");
+}
+
+void H2UpstreamPool::onConnectionIdle(H2UpstreamConnection& connection) {
+  sweep_.armAt(connection.idleDeadline(), hcm::SweepTimer::Clock::now());
+}
+
+void H2UpstreamPool::sweep() {
+  using hcm::SweepTimer;
+  const auto now = SweepTimer::Clock::now();
+  std::vector<H2UpstreamConnection*> tooOld;
+  std::vector<H2UpstreamConnection*> idle;
+  for (const auto& [key, list] : connections_) {
+    for (const auto& connection : list) {
+      if (SweepTimer::due(connection->ageDeadline(), now)) {
+        tooOld.push_back(connection.get());
+      } else if (SweepTimer::due(connection->idleDeadline(), now)) {
+        idle.push_back(connection.get());
+      }
+    }
+  }
+  // Closing moves a connection from connections_ to closed_ (alive until the reaper runs).
+  for (H2UpstreamConnection* connection : tooOld) connection->drain("max connection duration");
+  for (H2UpstreamConnection* connection : idle) connection->closeIdle("idle timeout");
+  SweepTimer::Clock::time_point earliest = SweepTimer::kNever;
+  for (const auto& [key, list] : connections_) {
+    for (const auto& connection : list) {
+      earliest = std::min({earliest, connection->ageDeadline(), connection->idleDeadline()});
+    }
+  }
+  sweep_.armAt(earliest, now);
+}
+
 void H2UpstreamPool::clear() {
+  sweep_.cancel();
   reaper_.cancel();
   closed_.clear();
   connections_.clear();
@@ -60,6 +112,7 @@ void H2UpstreamPool::onConnectionDone(H2UpstreamConnection& connection) {
   closed_.push_back(std::move(*it));
   list.erase(it);
   if (list.empty()) connections_.erase(found);
+  if (connections_.empty()) sweep_.cancel();
   reaper_.schedule(std::chrono::milliseconds(0));
 }
 

@@ -4,7 +4,13 @@
 // (cluster, endpoint, TLS identity): a request's try takes a connection with room for one more
 // stream, connected or still connecting, and a new one is opened only when every connection to
 // that endpoint is at the server's concurrent-stream limit (or going away). Closed connections
-// are destroyed from a zero-delay timer, never inside their own events. Loop thread only.
+// are destroyed from a zero-delay timer, never inside their own events.
+//
+// MeshTimeout: a connection with no stream for its cluster's idleTimeout is closed (GOAWAY,
+// then close), one older than maxConnectionDuration drains (GOAWAY: new streams go to a new
+// connection; it closes after its last stream), both from one sweep timer at the earliest
+// deadline (none while the pool is empty). A new configuration drains the connections of
+// endpoints it no longer has (retain). Loop thread only.
 
 #include <cstddef>
 #include <map>
@@ -13,6 +19,8 @@
 #include <vector>
 
 #include "dataplane/event/timer.h"
+#include "dataplane/filters/http/sweep_timer.h"
+#include "dataplane/filters/http/upstream_pool.h"
 #include "dataplane/filters/http2/h2_upstream_connection.h"
 
 namespace braid::dataplane::h2 {
@@ -30,17 +38,25 @@ class H2UpstreamPool final : private H2UpstreamConnection::Owner {
   H2UpstreamConnection* acquire(const upstream::ClusterRuntime& cluster, size_t endpoint,
                                 const std::shared_ptr<WorkerConfig>& config);
   size_t connections() const;
+  // The worker's configuration changed: connections to pool keys `keys` lacks drain (closed at
+  // once when idle, after their streams otherwise).
+  void retain(const hcm::PoolKeys& keys);
   // Drops every connection (worker shutdown; no request may be left using them).
   void clear();
 
  private:
   void onConnectionDone(H2UpstreamConnection& connection) override;
+  void onConnectionIdle(H2UpstreamConnection& connection) override;
+  // Closes the idle connections past their idle timeout, drains those past their maximum
+  // duration, and arms the timer for the earliest deadline left.
+  void sweep();
 
   event_base* base_;
   const tcp_proxy::ProxyLimits& limits_;
   std::map<std::string, std::vector<std::unique_ptr<H2UpstreamConnection>>> connections_;
   std::vector<std::unique_ptr<H2UpstreamConnection>> closed_;
   event::Timer reaper_;
+  hcm::SweepTimer sweep_;
 };
 
 }  // namespace braid::dataplane::h2
