@@ -63,7 +63,8 @@ class AdminSession {
 
  private:
   friend class AdminStream;
-  std::mutex mutex_;
+  // Recursive: gRPC may run a reaction (OnWriteDone) inline from StartWrite, under this lock.
+  std::recursive_mutex mutex_;
   AdminStream* stream_ = nullptr;  // null once the reactor is done
   uint64_t lastId_ = 0;
   std::map<uint64_t, std::shared_ptr<Pending>> pending_;

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <thread>
 
+#include "braid/discovery/v1/admin.grpc.pb.h"
 #include "braid/discovery/v1/discovery.grpc.pb.h"
 #include "braid/discovery/v1/identity.grpc.pb.h"
 #include "braid/proxy/v1/config.pb.h"
@@ -108,6 +109,63 @@ class FakeProxy {
   bool ended_ = false;
 };
 
+// A proxy's end of the admin stream: sends its hello, then answers each request with what
+// `answer` returns (nothing when it returns nullopt), on its own thread.
+class FakeAdminProxy {
+ public:
+  using Answer = std::function<std::optional<dpb::AdminResponse>(const dpb::AdminRequest&)>;
+
+  FakeAdminProxy(const std::string& target, const std::string& caPem, const std::string& token,
+                 const std::string& dataplane, Answer answer) {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = caPem;
+    stub_ = dpb::ProxyAdminService::NewStub(grpc::CreateChannel(target, grpc::SslCredentials(tls)));
+    if (!token.empty()) context_.AddMetadata("authorization", "Bearer " + token);
+    stream_ = stub_->StreamAdmin(&context_);
+    dpb::AdminResponse hello;
+    hello.mutable_node()->set_dataplane(dataplane);
+    stream_->Write(hello);
+    reader_ = std::thread([this, answer = std::move(answer)] {
+      dpb::AdminRequest request;
+      while (stream_->Read(&request)) {
+        if (auto response = answer(request)) {
+          response->set_request_id(request.request_id());
+          stream_->Write(*response);
+        }
+      }
+      grpc::Status status = stream_->Finish();
+      std::lock_guard lock(mutex_);
+      status_ = status;
+      cv_.notify_all();
+    });
+  }
+  ~FakeAdminProxy() {
+    context_.TryCancel();
+    reader_.join();
+  }
+  // How the CP ended the stream, once it has.
+  std::optional<grpc::Status> ended(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    cv_.wait_for(lock, timeout, [&] { return status_.has_value(); });
+    return status_;
+  }
+
+ private:
+  grpc::ClientContext context_;
+  std::unique_ptr<dpb::ProxyAdminService::Stub> stub_;
+  std::unique_ptr<grpc::ClientReaderWriter<dpb::AdminResponse, dpb::AdminRequest>> stream_;
+  std::thread reader_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::optional<grpc::Status> status_;
+};
+
+std::optional<dpb::AdminResponse> answerWith(const std::string& body) {
+  dpb::AdminResponse response;
+  response.set_body(body);
+  return response;
+}
+
 class DiscoveryServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -125,6 +183,7 @@ class DiscoveryServerTest : public ::testing::Test {
     options.serverCertPem = tls_.serverCertPem;
     options.serverKeyPem = tls_.serverKeyPem;
     options.startupGraceMs = 300;
+    options.adminTimeoutMs = 300;
     server_ = std::make_unique<DiscoveryServer>(*store_, insights_, options);
     ASSERT_TRUE(server_->start(error)) << error;
     target_ = "127.0.0.1:" + std::to_string(server_->port());
@@ -336,6 +395,85 @@ TEST_F(DiscoveryServerTest, TokenModePinsTheStreamToTheTokensDataplane) {
   auto [own, ownStatus] = attempt("token-of-web-1", "web-1");
   EXPECT_TRUE(own);
   EXPECT_TRUE(store_->get({"Dataplane", "default", "web-1"}).record);
+}
+
+// The CP asks a proxy for its admin text over the stream the proxy opened, and relays the
+// answer, the proxy's error, or its silence; the newest stream of a dataplane wins.
+TEST_F(DiscoveryServerTest, AsksTheProxyOverItsAdminStream) {
+  using Outcome = api::ProxyAdminReply::Outcome;
+  EXPECT_EQ(server_->askProxy("default", "web-1", "stats").outcome, Outcome::kNotConnected);
+  FakeAdminProxy first(target_, tls_.caCertPem, "", dataplaneYaml("web-1", 10001, "web"),
+                       [](const dpb::AdminRequest& request) {
+                         if (request.kind() == dpb::AdminRequest::STATS) {
+                           return answerWith("braid_dp_up 1\n");
+                         }
+                         dpb::AdminResponse failed;
+                         failed.set_error("/clusters answered 500: boom");
+                         return std::optional(failed);
+                       });
+  ASSERT_TRUE(waitFor([&] {
+    return server_->askProxy("default", "web-1", "stats").outcome == Outcome::kAnswered;
+  }));
+  auto stats = server_->askProxy("default", "web-1", "stats");
+  EXPECT_EQ(stats.body, "braid_dp_up 1\n");
+  auto clusters = server_->askProxy("default", "web-1", "clusters");
+  EXPECT_EQ(clusters.outcome, Outcome::kFailed);
+  EXPECT_EQ(clusters.error, "/clusters answered 500: boom");
+  EXPECT_EQ(server_->askProxy("default", "web-2", "stats").outcome, Outcome::kNotConnected);
+  EXPECT_EQ(server_->askProxy("other", "web-1", "stats").outcome, Outcome::kNotConnected);
+
+  FakeAdminProxy second(target_, tls_.caCertPem, "", dataplaneYaml("web-1", 10001, "web"),
+                        [](const dpb::AdminRequest&) { return answerWith("second\n"); });
+  auto replaced = first.ended(5s);
+  ASSERT_TRUE(replaced);
+  EXPECT_EQ(replaced->error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(server_->askProxy("default", "web-1", "clusters").body, "second\n");
+}
+
+TEST_F(DiscoveryServerTest, AProxyThatDoesNotAnswerTimesOut) {
+  using Outcome = api::ProxyAdminReply::Outcome;
+  FakeAdminProxy silent(target_, tls_.caCertPem, "", dataplaneYaml("web-1", 10001, "web"),
+                        [](const dpb::AdminRequest&) { return std::nullopt; });
+  ASSERT_TRUE(waitFor([&] {
+    return server_->askProxy("default", "web-1", "stats").outcome != Outcome::kNotConnected;
+  }));
+  auto start = std::chrono::steady_clock::now();
+  auto reply = server_->askProxy("default", "web-1", "stats");
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(reply.outcome, Outcome::kTimedOut);
+  EXPECT_EQ(reply.error, "no answer within 300 ms");
+  EXPECT_GE(waited, 300ms);
+  EXPECT_LT(waited, 2s);
+}
+
+// The admin stream is admitted like the discovery stream: with tokens required, only for the
+// dataplane (and the services) the token names.
+TEST_F(DiscoveryServerTest, TokenModePinsTheAdminStreamToTheTokensDataplane) {
+  using Outcome = api::ProxyAdminReply::Outcome;
+  std::string target = restartWithTokens();
+  auto refusal = [&](const std::string& token) {
+    FakeAdminProxy proxy(target, tls_.caCertPem, token, dataplaneYaml("web-1", 10001, "web"),
+                         [](const dpb::AdminRequest&) { return answerWith("intruder\n"); });
+    return proxy.ended(5s).value_or(grpc::Status(grpc::StatusCode::UNKNOWN, "still open"));
+  };
+  auto none = refusal("");
+  EXPECT_EQ(none.error_code(), grpc::StatusCode::UNAUTHENTICATED) << none.error_message();
+  auto forged = refusal("forged");
+  EXPECT_EQ(forged.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(forged.error_message().find("bad signature"), std::string::npos);
+  auto other = refusal("token-of-web-2");
+  EXPECT_EQ(other.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(other.error_message().find("the token is for dataplane 'web-2'"), std::string::npos)
+      << other.error_message();
+  auto bound = refusal("token-of-web-1@payments");
+  EXPECT_EQ(bound.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(server_->askProxy("default", "web-1", "stats").outcome, Outcome::kNotConnected);
+
+  FakeAdminProxy own(target, tls_.caCertPem, "token-of-web-1@web",
+                     dataplaneYaml("web-1", 10001, "web"),
+                     [](const dpb::AdminRequest&) { return answerWith("own\n"); });
+  ASSERT_TRUE(
+      waitFor([&] { return server_->askProxy("default", "web-1", "stats").body == "own\n"; }));
 }
 
 TEST_F(DiscoveryServerTest, StoppingTheServerDoesNotDeregisterProxies) {
