@@ -150,6 +150,9 @@ class AdminStream : public grpc::ServerBidiReactor<dpb::AdminResponse, dpb::Admi
     delete this;
   }
 
+  // With the session's mutex held: requests not yet written (a proxy that stopped reading keeps
+  // them here; their askers have given up, but the queue must not grow with every new ask).
+  size_t queuedLocked() const { return queue_.size(); }
   // With the session's mutex held.
   void sendLocked(dpb::AdminRequest request) {
     if (finishRequested_) return;
@@ -192,7 +195,7 @@ class AdminStream : public grpc::ServerBidiReactor<dpb::AdminResponse, dpb::Admi
 uint64_t AdminSession::send(dpb::AdminRequest::Kind kind, std::shared_ptr<Pending> pending,
                             bool& busy) {
   std::lock_guard lock(mutex_);
-  busy = pending_.size() >= kMaxInFlight;
+  busy = pending_.size() >= kMaxInFlight || (stream_ && stream_->queuedLocked() >= kMaxInFlight);
   if (!stream_ || busy) return 0;
   uint64_t id = ++lastId_;
   pending_[id] = std::move(pending);

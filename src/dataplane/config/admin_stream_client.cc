@@ -15,6 +15,7 @@ namespace {
 
 // The CP accepts messages up to 4 MiB; a larger answer would break the stream, so it is refused.
 constexpr size_t kMaxBody = 3 * 1024 * 1024;
+constexpr size_t kMaxErrorText = 4096;
 
 // Statuses by which the CP refuses this proxy (bad document, not authenticated, replaced by a
 // newer stream), as opposed to being unreachable: retrying at once would only repeat them.
@@ -96,8 +97,10 @@ void AdminStreamClient::run() {
       if (const char* path = pathOf(request.kind())) {
         http::Response response = query_(path);
         if (response.status != 200) {
+          // An error page is a line or two; a long one is cut so the message stays far below
+          // the CP's limit (a message over it would end the whole stream).
           answer.set_error(std::string(path) + " answered " + std::to_string(response.status) +
-                           ": " + response.body);
+                           ": " + response.body.substr(0, kMaxErrorText));
         } else if (response.body.size() > kMaxBody) {
           answer.set_error(std::string(path) + " is " + std::to_string(response.body.size()) +
                            " bytes, more than the " + std::to_string(kMaxBody) +

@@ -97,7 +97,7 @@ void Worker::applyOnLoop(std::shared_ptr<const RuntimeConfig> config,
   // Pooled upstream connections to endpoints the new configuration lacks close (busy ones
   // after their requests); the keys are built once here, not per request.
   auto keys = std::make_shared<const hcm::PoolKeys>(hcm::UpstreamPool::keysOf(*current_->runtime));
-  h2Pool_.retain(*keys);
+  h2Pool_.retain(keys);
   http_.pool.retain(std::move(keys));
 }
 

@@ -346,5 +346,23 @@ TEST_F(UpstreamPoolLifetimeTest, ConfigWithoutTheEndpointDrainsItsBusyHttp2Conne
   EXPECT_EQ(kept.accepted(), 1u);
 }
 
+// A MeshTimeout changed while an HTTP/2 connection is open applies to it: an idle connection
+// opened under the hour-long default closes at the new, shorter idle timeout.
+TEST_F(UpstreamPoolLifetimeTest, NewIdleTimeoutAppliesToAnOpenHttp2Connection) {
+  H2Server server;
+  ClusterConfig web = makeCluster("web", {server.port()});
+  apply("http2", web);  // idleTimeout: the 1 h default
+  ASSERT_EQ(request(), 200);
+  std::this_thread::sleep_for(50ms);
+  web.idleTimeout = 200ms;
+  const auto applied = Clock::now();
+  apply("http2", web);
+  ASSERT_TRUE(waitFor([&] { return server.seen().at(0).closed.has_value(); }, 2000ms));
+  const Seen seen = server.seen().at(0);
+  EXPECT_TRUE(seen.goAway.has_value());
+  EXPECT_LE(millis(*seen.closed - applied), 1000);
+  EXPECT_EQ(server.accepted(), 1u);
+}
+
 }  // namespace
 }  // namespace braid::dataplane

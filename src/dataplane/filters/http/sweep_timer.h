@@ -2,7 +2,7 @@
 
 // One timer for the many deadlines of a connection pool (idle timeouts, maximum connection
 // durations): armed at the earliest deadline it was asked for, so the pool wakes only when
-// something in it may have expired, never on a fixed poll and never while it holds nothing.
+// something in it may have expired, never on a fixed poll (once more, at most, after it empties).
 // The sweep closes what expired and arms the timer again for the earliest deadline left.
 // Loop thread only.
 

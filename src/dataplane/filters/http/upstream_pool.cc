@@ -78,10 +78,9 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take(const std::string& key,
       connection = std::move(entry.connection);
     }
   }
-  if (list.empty()) {
-    idle_.erase(found);
-    cancelSweepIfEmpty();
-  }
+  // The sweep stays armed when the pool empties: a busy pool empties and refills with every
+  // request, and a sweep of an empty pool costs less than a timer deleted and added each time.
+  if (list.empty()) idle_.erase(found);
   if (connection) connection->attach(client);
   return connection;
 }

@@ -127,6 +127,15 @@ class H2UpstreamConnection final : private hcm::UpstreamConnection::Client,
   void drain(const char* why);
   // An idle connection: GOAWAY, then closed. Not from inside a client call.
   void closeIdle(const char* why);
+  // Opened for a request to an endpoint the current configuration has dropped: only the streams
+  // its callers open now go on it (no capacity for others), then a GOAWAY, then it closes.
+  void markDraining() { draining_ = true; }
+  // Its cluster's MeshTimeout changed: the deadlines above follow the new limits.
+  void setLimits(std::chrono::milliseconds idleTimeout,
+                 std::chrono::milliseconds maxConnectionDuration) {
+    idleTimeout_ = idleTimeout;
+    maxDuration_ = maxConnectionDuration;
+  }
 
  private:
   // hcm::UpstreamConnection::Client

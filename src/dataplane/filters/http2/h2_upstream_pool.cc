@@ -7,6 +7,8 @@
 namespace braid::dataplane::h2 {
 namespace {
 
+using hcm::SweepTimer;
+
 // HTTP/2 connections are not interchangeable with the HTTP/1.1 pool's: their own key space.
 constexpr std::string_view kKeySuffix = "|h2";
 
@@ -41,10 +43,15 @@ H2UpstreamConnection* H2UpstreamPool::acquire(const upstream::ClusterRuntime& cl
     reaper_.schedule(std::chrono::milliseconds(0));
     return nullptr;
   }
+  // Opened for a request that still holds a configuration older than the pool's: once its
+  // endpoint is gone, the connection carries this request's stream and no other.
+  const bool stale = keys_ && !keys_->contains(key.substr(0, key.size() - kKeySuffix.size()));
   const auto now = hcm::SweepTimer::Clock::now();
   sweep_.armAt(std::min(created->ageDeadline(), created->idleDeadline()), now);
   list.push_back(std::move(created));
-  return list.back().get();
+  H2UpstreamConnection* connection = list.back().get();
+  if (stale) connection->markDraining();
+  return connection;
 }
 
 size_t H2UpstreamPool::connections() const {
@@ -53,14 +60,23 @@ size_t H2UpstreamPool::connections() const {
   return total;
 }
 
-void H2UpstreamPool::retain(const hcm::PoolKeys& keys) {
+void H2UpstreamPool::retain(std::shared_ptr<const hcm::PoolKeys> keys) {
+  keys_ = std::move(keys);
   std::vector<H2UpstreamConnection*> gone;
+  SweepTimer::Clock::time_point earliest = SweepTimer::kNever;
   for (const auto& [key, list] : connections_) {
-    std::string_view base(key);
-    base.remove_suffix(kKeySuffix.size());
-    if (keys.contains(std::string(base))) continue;
-    for (const auto& connection : list) gone.push_back(connection.get());
+    auto found = keys_->find(key.substr(0, key.size() - kKeySuffix.size()));
+    for (const auto& connection : list) {
+      if (found == keys_->end()) {
+        gone.push_back(connection.get());
+        continue;
+      }
+      connection->setLimits(found->second.idleTimeout, found->second.maxConnectionDuration);
+      earliest = std::min({earliest, connection->ageDeadline(), connection->idleDeadline()});
+    }
   }
+  sweep_.cancel();  // the limits may have grown: the next sweep is at the new earliest
+  sweep_.armAt(earliest, SweepTimer::Clock::now());
   // Draining may close a connection, which leaves connections_: not while walking it.
   for (H2UpstreamConnection* connection : gone) connection->drain("endpoint removed");
 }
@@ -70,7 +86,6 @@ void H2UpstreamPool::onConnectionIdle(H2UpstreamConnection& connection) {
 }
 
 void H2UpstreamPool::sweep() {
-  using hcm::SweepTimer;
   const auto now = SweepTimer::Clock::now();
   std::vector<H2UpstreamConnection*> tooOld;
   std::vector<H2UpstreamConnection*> idle;

@@ -39,8 +39,10 @@ class H2UpstreamPool final : private H2UpstreamConnection::Owner {
                                 const std::shared_ptr<WorkerConfig>& config);
   size_t connections() const;
   // The worker's configuration changed: connections to pool keys `keys` lacks drain (closed at
-  // once when idle, after their streams otherwise).
-  void retain(const hcm::PoolKeys& keys);
+  // once when idle, after their streams otherwise), the others take their cluster's new limits.
+  // A connection opened later for a key `keys` lacks (a request still holding the previous
+  // configuration) drains as soon as it is opened.
+  void retain(std::shared_ptr<const hcm::PoolKeys> keys);
   // Drops every connection (worker shutdown; no request may be left using them).
   void clear();
 
@@ -57,6 +59,7 @@ class H2UpstreamPool final : private H2UpstreamConnection::Owner {
   std::vector<std::unique_ptr<H2UpstreamConnection>> closed_;
   event::Timer reaper_;
   hcm::SweepTimer sweep_;
+  std::shared_ptr<const hcm::PoolKeys> keys_;  // of the current configuration; null before one
 };
 
 }  // namespace braid::dataplane::h2
