@@ -3,6 +3,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "cli/cli_error.h"
@@ -47,6 +48,17 @@ void warnIfPermissionUnenforced(const Resource& r, ApiClient& client, std::ostre
       << " is not enforced until mtls.enabledBackend is set" << std::endl;
 }
 
+// Kinds the CP stores and validates but no proxy applies yet (docs/policies.md): a user applying
+// one would otherwise believe it in force.
+void warnIfNotApplied(const Resource& r, std::ostream& err) {
+  static const std::set<std::string> kStoredOnly = {"MeshRateLimit", "MeshFaultInjection",
+                                                    "MeshAccessLog", "MeshMetric", "MeshTrace"};
+  if (kStoredOnly.count(r.type->name) == 0) return;
+  err << "Warning: " << r.type->name << " " << r.name
+      << " is stored but not applied to traffic by this version of braid (docs/policies.md)"
+      << std::endl;
+}
+
 void runApply(const ApplyOptions& options, CliContext& ctx) {
   std::string source = options.file == "-" ? "standard input" : options.file;
   auto yaml = parseYaml(readInput(options.file, *ctx.in));
@@ -81,6 +93,7 @@ void runApply(const ApplyOptions& options, CliContext& ctx) {
     // Flushed per document: if a later one fails, the user sees what was already written.
     *ctx.out << verb << " " << describe(r) << std::endl;
     warnIfPermissionUnenforced(r, client, *ctx.err);
+    warnIfNotApplied(r, *ctx.err);
   }
 }
 

@@ -103,6 +103,11 @@ err=$(printf 'type: Mesh\nname: plain\n---\ntype: MeshTrafficPermission\nname: p
   ctl apply -f - 2>&1 >/dev/null)
 check "a permission in a mesh without mTLS is applied with a warning" \
   [ "$err" = "Warning: mesh plain has no mTLS: MeshTrafficPermission p is not enforced until mtls.enabledBackend is set" ]
+err=$(printf 'type: MeshRateLimit\nname: rl\nmesh: plain\nspec:\n  targetRef: {kind: Mesh, proxyTypes: [Sidecar]}\n  from:\n  - targetRef: {kind: Mesh}\n    default:\n      local:\n        tcp: {connectionRate: {num: 5, interval: 10s}}\n' |
+  ctl apply -f - 2>&1 >/dev/null)
+check "a policy braid stores but does not apply yet is applied with a warning" \
+  [ "$err" = "Warning: MeshRateLimit rl is stored but not applied to traffic by this version of braid (docs/policies.md)" ]
+ctl delete meshratelimit rl -m plain >/dev/null
 ctl delete mesh plain >/dev/null
 
 # --- get each resource back in every format -------------------------------------------------------
