@@ -10,6 +10,7 @@
 #include "braid/discovery/v1/discovery.grpc.pb.h"
 #include "common/log.h"
 #include "control-plane/ca/mesh_ca.h"
+#include "control-plane/xds/bearer_token.h"
 #include "control-plane/xds/config_syncer.h"
 #include "control-plane/xds/generator.h"
 #include "control-plane/xds/identity_service.h"
@@ -32,13 +33,7 @@ class DiscoveryService final : public dpb::DiscoveryService::CallbackService {
 
   grpc::ServerBidiReactor<dpb::DiscoveryRequest, dpb::DiscoveryResponse>* StreamResources(
       grpc::CallbackServerContext* context) override {
-    std::string token;
-    const auto& metadata = context->client_metadata();
-    if (auto it = metadata.find("authorization"); it != metadata.end()) {
-      std::string value(it->second.data(), it->second.size());
-      if (value.rfind("Bearer ", 0) == 0) token = value.substr(7);
-    }
-    return new ProxyStream(++nextId_, std::move(token), callbacks_);
+    return new ProxyStream(++nextId_, bearerToken(*context), callbacks_);
   }
 
  private:

@@ -11,6 +11,7 @@
 #include "braid/discovery/v1/identity.grpc.pb.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "control-plane/xds/bearer_token.h"
 #include "control-plane/xds/dataplane_fields.h"
 
 namespace braid::xds {
@@ -62,13 +63,8 @@ class IdentityService final : public dpb::IdentityService::CallbackService {
     const std::string& name = request.dataplane();
     TokenGrant tokenGrant;  // no tags: nothing more to check (--dp-auth none)
     if (requireToken_) {
-      std::string token, error;
+      std::string token = bearerToken(context), error;
       TokenGrant grant;
-      const auto& metadata = context.client_metadata();
-      if (auto it = metadata.find("authorization"); it != metadata.end()) {
-        std::string value(it->second.data(), it->second.size());
-        if (value.rfind("Bearer ", 0) == 0) token = value.substr(7);
-      }
       if (token.empty()) {
         return {grpc::StatusCode::UNAUTHENTICATED, "a dataplane token is required"};
       }

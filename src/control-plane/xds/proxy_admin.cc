@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/yaml_json.h"
 #include "control-plane/resources/resource.h"
+#include "control-plane/xds/bearer_token.h"
 
 namespace braid::xds {
 namespace {
@@ -238,13 +239,7 @@ class ProxyAdminService final : public dpb::ProxyAdminService::CallbackService {
 
   grpc::ServerBidiReactor<dpb::AdminResponse, dpb::AdminRequest>* StreamAdmin(
       grpc::CallbackServerContext* context) override {
-    std::string token;
-    const auto& metadata = context->client_metadata();
-    if (auto it = metadata.find("authorization"); it != metadata.end()) {
-      std::string value(it->second.data(), it->second.size());
-      if (value.rfind("Bearer ", 0) == 0) token = value.substr(7);
-    }
-    return new AdminStream(registry_, std::move(token));
+    return new AdminStream(registry_, bearerToken(*context));
   }
 
  private:

@@ -7,6 +7,7 @@
 #include "braid/discovery/v1/admin.grpc.pb.h"
 #include "common/log.h"
 #include "dataplane/config/cp_channel.h"
+#include "dataplane/config/cp_refusal.h"
 
 namespace braid::dataplane {
 namespace dpb = braid::discovery::v1;
@@ -16,22 +17,6 @@ namespace {
 // The CP accepts messages up to 4 MiB; a larger answer would break the stream, so it is refused.
 constexpr size_t kMaxBody = 3 * 1024 * 1024;
 constexpr size_t kMaxErrorText = 4096;
-
-// Statuses by which the CP refuses this proxy (bad document, not authenticated, replaced by a
-// newer stream), as opposed to being unreachable: retrying at once would only repeat them.
-bool isRefusal(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::FAILED_PRECONDITION:
-    case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::PERMISSION_DENIED:
-    case grpc::StatusCode::UNIMPLEMENTED:
-    case grpc::StatusCode::ABORTED:
-      return true;
-    default:
-      return false;
-  }
-}
 
 const char* pathOf(dpb::AdminRequest::Kind kind) {
   switch (kind) {

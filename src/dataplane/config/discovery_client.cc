@@ -8,28 +8,13 @@
 #include "braid/proxy/v1/config.pb.h"
 #include "common/log.h"
 #include "dataplane/config/cp_channel.h"
+#include "dataplane/config/cp_refusal.h"
 
 namespace braid::dataplane {
 namespace dpb = braid::discovery::v1;
 
 namespace {
 constexpr const char* kProxyConfigTypeUrl = "type.googleapis.com/braid.proxy.v1.ProxyConfig";
-
-// Statuses by which the CP refuses this proxy (bad document, no mesh, not authenticated, replaced
-// by a newer stream of the same dataplane), as opposed to being unreachable.
-bool isRefusal(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::FAILED_PRECONDITION:
-    case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::PERMISSION_DENIED:
-    case grpc::StatusCode::UNIMPLEMENTED:
-    case grpc::StatusCode::ABORTED:
-      return true;
-    default:
-      return false;
-  }
-}
 }  // namespace
 
 struct DiscoveryClient::Impl {
