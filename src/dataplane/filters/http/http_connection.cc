@@ -822,8 +822,10 @@ void HttpConnection::sendResponseHead() {
   out.reason = head.reason;
   out.minorVersion = 1;
   const bool noBody = request_.method == "HEAD" || head.status == 204 || head.status == 304;
-  // A HEAD's or 304's Content-Length describes the representation, not a body that follows.
-  std::string headLength = noBody ? std::string(headerValue(head.headers, "content-length")) : "";
+  // A HEAD's or 304's Content-Length describes the representation, not a body that follows; a
+  // 204 has none (RFC 9110 §8.6), whatever the upstream sent.
+  std::string headLength =
+      noBody && head.status != 204 ? std::string(headerValue(head.headers, "content-length")) : "";
   out.headers = response_->takeHeaders();  // not read again for this response
   removeHopByHop(out.headers);
   applyHeaderMods(out.headers, route_->responseHeaders);
